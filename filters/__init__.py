@@ -1,0 +1,1 @@
+"""Filters: rclone filter rules and ignore files."""
