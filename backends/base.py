@@ -1,17 +1,18 @@
 """The remote-filesystem interface every backend implements, and the plain data that crosses it.
 
-The engine sees backends only through this module and ``backends.errors``. A backend implements the required
-core; the optional operations have slow-but-working defaults here, and ``Features`` says which ones the backend
-does natively, so the engine reads flags instead of probing with try/except.
+The engine sees backends only through this module and ``backends.errors``. A backend implements the
+required core; the optional operations have slow-but-working defaults here, and ``Features`` says which ones
+the backend does natively, so the engine reads flags instead of probing with try/except.
 
-Paths are relative to the backend's root, '/'-separated, without leading or trailing '/'; "" is the root itself.
-Where a method takes a ``target`` it accepts a path or an ``Entry``: with an Entry the backend addresses that
-exact object by its ``id``, which is how duplicate names (MEGA) are handled.
+Paths are relative to the backend's root, '/'-separated, without leading or trailing '/'; "" is the root
+itself. Where a method takes a ``target`` it accepts a path or an ``Entry``: with an Entry the backend
+addresses that exact object by its ``id``, which is how duplicate names (MEGA) are handled.
 """
 
 from __future__ import annotations
 
 import abc
+import builtins
 import datetime as dt
 import hashlib
 import logging
@@ -24,6 +25,7 @@ from typing import Any, ClassVar, Protocol, Self
 from . import paths
 from .errors import (
     AlreadyExists,
+    DirNotFound,
     IsADirectory,
     NotADirectory,
     NotFound,
@@ -64,9 +66,9 @@ class Entry:
     """One object in a listing: a file or a directory.
 
     ``size`` is -1 for directories and for files of unknown size. ``mtime_ns`` is the modification time as
-    nanoseconds since the Unix epoch (UTC), or None when the backend keeps none. ``hashes`` holds the hashes the
-    backend already knows without reading the data (possibly none). ``id`` identifies the object on backends
-    that allow duplicate names; None elsewhere.
+    nanoseconds since the Unix epoch (UTC), or None when the backend keeps none. ``hashes`` holds the hashes
+    the backend already knows without reading the data (possibly none). ``id`` identifies the object on
+    backends that allow duplicate names; None elsewhere.
     """
 
     path: str
@@ -156,8 +158,9 @@ Target = str | Entry
 class Backend(abc.ABC):
     """A remote filesystem rooted at ``root``.
 
-    Subclasses set ``type_name`` (the YAML ``type:``), ``Options`` (a frozen dataclass of their options; unknown
-    keys are configuration errors) and ``features``. Methods may be called from several threads at once.
+    Subclasses set ``type_name`` (the YAML ``type:``), ``Options`` (a frozen dataclass of their options;
+    unknown keys are configuration errors) and ``features``. Methods may be called from several threads at
+    once.
     """
 
     type_name: ClassVar[str]
@@ -270,7 +273,10 @@ class Backend(abc.ABC):
 
     def purge(self, path: str) -> None:
         """Delete directory ``path`` and everything in it. Raises DirNotFound, NotADirectory."""
-        entry = self.stat(path)
+        try:
+            entry = self.stat(path)
+        except NotFound as exc:
+            raise DirNotFound(path=path) from exc
         if not entry.is_dir:
             raise NotADirectory(path=path)
         dirs = [path]
@@ -287,7 +293,10 @@ class Backend(abc.ABC):
 
         Raises DirNotFound, AlreadyExists.
         """
-        entry = self.stat(src)
+        try:
+            entry = self.stat(src)
+        except NotFound as exc:
+            raise DirNotFound(path=src) from exc
         if not entry.is_dir:
             raise NotADirectory(path=src)
         if self.exists(dst):
@@ -327,7 +336,7 @@ class Backend(abc.ABC):
         """Move a file to the backend's own trash (``features.trash``)."""
         raise NotSupported(f"{self.type_name} has no trash")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing to release
         """Release connections and flush caches. Idempotent."""
 
     # -- conveniences built on the core ------------------------------------------------------------------
@@ -338,6 +347,26 @@ class Backend(abc.ABC):
             return target
         return self.stat(target)
 
+    def same_store(self, other: Backend) -> bool:
+        """True when ``other`` reaches the same objects as this backend (only its root may differ)."""
+        return type(self) is type(other) and self.name == other.name and self.options == other.options
+
+    def common_root(self, other: Backend) -> str | None:
+        """The deepest root containing both roots, or None when ``other`` is a different store."""
+        if not self.same_store(other):
+            return None
+        mine, theirs = self.root.split("/"), other.root.split("/")
+        common: list[str] = []
+        for a, b in zip(mine, theirs, strict=False):
+            if a != b:
+                break
+            common.append(a)
+        return "/".join(common) or ("/" if self.root.startswith("/") else "")
+
+    def path_of_root(self, root: str) -> str:
+        """Where ``root`` (a root below this backend's) lies, as a path of this backend."""
+        return root[len(self.root) :].strip("/")
+
     def exists(self, path: str) -> bool:
         try:
             self.stat(path)
@@ -345,7 +374,7 @@ class Backend(abc.ABC):
             return False
         return True
 
-    def list_dir(self, directory: str) -> list[Entry]:
+    def list_dir(self, directory: str) -> builtins.list[Entry]:
         """``list``, but DirNotFound for a missing directory whatever the backend raised."""
         try:
             return self.list(directory)

@@ -1,0 +1,398 @@
+"""The ``syncer`` command line: rclone's command names, flags and exit codes.
+
+Argparse namespaces stop here: each command gets plain arguments and a Runtime. Every failure becomes one line
+on stderr and an exit code from rclone's table; a traceback only with ``-vv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from backends import HashType
+from backends.errors import BackendError
+
+from . import __version__
+from .errors import ExitCode, UsageError, exit_code_for
+from .logs import LEVELS, setup_logging
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger("syncer")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line and exit 2, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Global flags, accepted before or after the command name (as rclone does)."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global flags")
+    group.add_argument("--config", metavar="PATH", default=default(None), help="config file (YAML)")
+    group.add_argument(
+        "-v", "--verbose", action="count", default=default(0), help="-v for INFO, -vv for DEBUG"
+    )
+    group.add_argument("-q", "--quiet", action="store_true", default=default(False), help="only errors")
+    group.add_argument("--log-file", metavar="FILE", default=default(None), help="log to FILE (created 0600)")
+    group.add_argument(
+        "--log-level",
+        choices=sorted(LEVELS),
+        default=default(None),
+        help="DEBUG, INFO, NOTICE (default), ERROR",
+    )
+    group.add_argument(
+        "--use-json-log", action="store_true", default=default(False), help="log lines as JSON"
+    )
+    group.add_argument(
+        "-n",
+        "--dry-run",
+        action="store_true",
+        default=default(False),
+        help="show what would change, change nothing",
+    )
+    group.add_argument(
+        "-L",
+        "--copy-links",
+        action="store_true",
+        default=default(None),
+        help="follow symlinks on local disks",
+    )
+    group.add_argument(
+        "--checkers", type=int, metavar="N", default=default(None), help="parallel listings/checks"
+    )
+    group.add_argument("--transfers", type=int, metavar="N", default=default(None), help="parallel transfers")
+    group.add_argument(
+        "--max-depth", type=int, metavar="N", default=default(None), help="descend at most N directory levels"
+    )
+
+
+def _hash_type(text: str) -> HashType:
+    try:
+        return HashType(text.lower().replace("-", ""))
+    except ValueError:
+        known = ", ".join(h.value for h in HashType)
+        raise argparse.ArgumentTypeError(f"unknown hash type {text!r} (known: {known})") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="syncer", description="rclone-style sync for local folders and MEGA")
+    _add_global_flags(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _add_global_flags(sub, suppress=True)
+        return sub
+
+    for name, text in (
+        ("ls", "List the objects in the path with size and path."),
+        ("lsl", "List the objects in path with modification time, size and path."),
+    ):
+        command(name, text).add_argument("path")
+    sub = command("lsd", "List all directories/containers/buckets in the path.")
+    sub.add_argument("path")
+    sub.add_argument("-R", "--recursive", action="store_true", help="recurse into the listing")
+
+    sub = command("lsf", "List directories and objects in remote:path formatted for parsing.")
+    sub.add_argument("path")
+    sub.add_argument(
+        "-F", "--format", default="p", help="fields: p path, s size, t time, h hash, i id, m mime"
+    )
+    sub.add_argument("-s", "--separator", default=";", help="field separator (default ';')")
+    sub.add_argument("-d", "--dir-slash", default=True, action=argparse.BooleanOptionalAction)
+    sub.add_argument("--dirs-only", action="store_true")
+    sub.add_argument("--files-only", action="store_true")
+    sub.add_argument("-R", "--recursive", action="store_true")
+    sub.add_argument("--hash", type=_hash_type, default=HashType.MD5, help="hash for the 'h' field (md5)")
+    sub.add_argument("--absolute", action="store_true", help="put a leading / in front of paths")
+    sub.add_argument("--csv", action="store_true", help="output in CSV format")
+
+    sub = command("lsjson", "List directories and objects in the path in JSON format.")
+    sub.add_argument("path")
+    sub.add_argument("-R", "--recursive", action="store_true")
+    sub.add_argument("--dirs-only", action="store_true")
+    sub.add_argument("--files-only", action="store_true")
+    sub.add_argument("--hash", action="store_true", help="include hashes in the output (may take longer)")
+    sub.add_argument("--hash-type", type=_hash_type, action="append", help="only these hash types")
+    sub.add_argument("--no-modtime", action="store_true")
+    sub.add_argument("--no-mimetype", action="store_true")
+    sub.add_argument("--stat", action="store_true", help="just the object or directory named")
+
+    sub = command("tree", "List the contents of the remote in a tree like fashion.")
+    sub.add_argument("path")
+    sub.add_argument("-a", "--all", action="store_true", help="list names starting with '.' too")
+    sub.add_argument("-d", "--dirs-only", action="store_true")
+    sub.add_argument("--full-path", action="store_true")
+    sub.add_argument("-s", "--size", action="store_true", help="print the size of each file")
+    sub.add_argument("-D", "--modtime", action="store_true", help="print the date of last modification")
+    sub.add_argument("--noreport", action="store_true", help="no file/directory count at the end")
+    sub.add_argument("--level", type=int, help="descend only LEVEL directories deep")
+
+    command("mkdir", "Make the path if it doesn't already exist.").add_argument("path")
+    command("rmdir", "Remove the empty directory at path.").add_argument("path")
+    sub = command("rmdirs", "Remove empty directories under the path.")
+    sub.add_argument("path")
+    sub.add_argument("--leave-root", action="store_true", help="do not remove the root directory if empty")
+    sub = command("delete", "Remove the files in path.")
+    sub.add_argument("path")
+    sub.add_argument("--rmdirs", action="store_true", help="remove empty directories but leave the root")
+    command("purge", "Remove the path and all of its contents.").add_argument("path")
+
+    sub = command("cat", "Concatenate any files and send them to stdout.")
+    sub.add_argument("path")
+    sub.add_argument("--offset", type=int, default=0, help="start at this byte (negative: from the end)")
+    sub.add_argument("--count", type=int, default=-1, help="only print N bytes (-1: all)")
+    sub.add_argument("--head", type=int, default=0, help="only print the first N bytes")
+    sub.add_argument("--tail", type=int, default=0, help="only print the last N bytes")
+    sub.add_argument("--discard", action="store_true", help="read but do not print")
+
+    for name, text in (
+        ("copyto", "Copy one file from source to dest, skipping identical files."),
+        ("moveto", "Move one file from source to dest."),
+    ):
+        sub = command(name, text)
+        sub.add_argument("source")
+        sub.add_argument("dest")
+
+    sub = command("size", "Prints the total size and number of objects in remote:path.")
+    sub.add_argument("path")
+    sub.add_argument("--json", action="store_true", help="format output as JSON")
+    sub = command("about", "Get quota information from the remote.")
+    sub.add_argument("path")
+    sub.add_argument("--json", action="store_true")
+    sub.add_argument("--full", action="store_true", help="full numbers instead of human-readable")
+    command("version", "Show the version number.")
+
+    config = command("config", "Show, check or locate the configuration.")
+    actions = config.add_subparsers(
+        dest="config_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    shown = actions.add_parser("show", help="print the config with secrets redacted")
+    shown.add_argument("remote", nargs="?", help="only this remote")
+    actions.add_parser("check", help="validate the config file")
+    actions.add_parser("path", help="print the config file's path")
+    return parser
+
+
+def _log_level(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
+    if args.log_level:
+        return LEVELS[args.log_level]
+    if args.verbose >= 2:
+        return logging.DEBUG
+    if args.verbose == 1:
+        return logging.INFO
+    if args.quiet:
+        return logging.ERROR
+    return LEVELS.get(str(defaults.get("log_level", "NOTICE")), logging.WARNING)
+
+
+def _run_config_command(args: argparse.Namespace, path: Any, config: Any, out: Any) -> None:
+    if args.config_command == "path":
+        out.write(f"{path}\n")
+        return
+    if args.config_command == "check":
+        count = len(config.remotes)
+        out.write(f"{path}: OK ({count} remote{'s' if count != 1 else ''})\n")
+        return
+    import yaml
+
+    shown = config.redacted()
+    if args.remote:
+        remotes = shown.get("remotes", {})
+        if args.remote not in remotes:
+            raise UsageError(f"didn't find remote {args.remote!r} in the config file")
+        shown = {"remotes": {args.remote: remotes[args.remote]}}
+    out.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True) if shown else "# empty config\n")
+
+
+def _dispatch(args: argparse.Namespace, rt: Any) -> None:
+    """Run one command; imports its module only when needed so start-up stays small."""
+    from . import file_commands as fc
+    from . import list_commands as lc
+    from .listing import LsfFormat, TreeStyle
+
+    name = args.command
+    depth = args.max_depth
+    handlers: dict[str, Callable[[], None]] = {
+        "ls": lambda: lc.cmd_ls(rt, args.path, depth),
+        "lsl": lambda: lc.cmd_lsl(rt, args.path, depth),
+        "mkdir": lambda: fc.cmd_mkdir(rt, args.path),
+        "rmdir": lambda: fc.cmd_rmdir(rt, args.path),
+        "purge": lambda: fc.cmd_purge(rt, args.path),
+        "copyto": lambda: fc.cmd_copyto(rt, args.source, args.dest),
+        "moveto": lambda: fc.cmd_moveto(rt, args.source, args.dest),
+    }
+    if name in handlers:
+        handlers[name]()
+    elif name == "lsd":
+        lc.cmd_lsd(rt, args.path, depth if depth is not None else (None if args.recursive else 1))
+    elif name == "lsf":
+        scope = lc.ListScope(
+            max_depth=depth if depth is not None else (None if args.recursive else 1),
+            files_only=args.files_only,
+            dirs_only=args.dirs_only,
+        )
+        style = LsfFormat(
+            format=args.format,
+            separator=args.separator,
+            dir_slash=args.dir_slash,
+            absolute=args.absolute,
+            csv=args.csv,
+            hash_type=args.hash,
+        )
+        lc.cmd_lsf(rt, args.path, scope, style)
+    elif name == "lsjson":
+        scope = lc.ListScope(
+            max_depth=depth if depth is not None else (None if args.recursive else 1),
+            files_only=args.files_only,
+            dirs_only=args.dirs_only,
+        )
+        hashes = None
+        if args.hash or args.hash_type:
+            hashes = list(args.hash_type) if args.hash_type else list(HashType)
+        lc.cmd_lsjson(
+            rt,
+            args.path,
+            scope,
+            hashes=hashes,
+            modtime=not args.no_modtime,
+            mimetype=not args.no_mimetype,
+            stat=args.stat,
+        )
+    elif name == "tree":
+        style = TreeStyle(
+            dirs_only=args.dirs_only,
+            full_path=args.full_path,
+            size=args.size,
+            modtime=args.modtime,
+            all_files=args.all,
+            noreport=args.noreport,
+        )
+        lc.cmd_tree(rt, args.path, args.level if args.level is not None else depth, style)
+    elif name == "size":
+        lc.cmd_size(rt, args.path, depth, args.json)
+    elif name == "rmdirs":
+        fc.cmd_rmdirs(rt, args.path, leave_root=args.leave_root)
+    elif name == "delete":
+        fc.cmd_delete(rt, args.path, rmdirs=args.rmdirs)
+    elif name == "cat":
+        offset, count = args.offset, args.count
+        if args.head:
+            offset, count = 0, args.head
+        elif args.tail:
+            offset, count = -args.tail, -1
+        fc.cmd_cat(rt, args.path, fc.CatRange(offset=offset, count=count, discard=args.discard))
+    elif name == "about":
+        fc.cmd_about(rt, args.path, as_json=args.json, full=args.full)
+    else:  # pragma: no cover - argparse only lets known commands through
+        raise UsageError(f"unknown command {name!r}")
+
+
+def _version_text() -> str:
+    import platform
+
+    return (
+        f"syncer v{__version__}\n"
+        f"- os/version: {platform.platform(terse=True)}\n"
+        f"- os/kernel: {platform.release()} ({platform.machine()})\n"
+        f"- python: {platform.python_version()}\n"
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from backends import default_registry
+
+    from .config import Config, config_path, load_config
+    from .runtime import Runtime
+
+    env = os.environ
+    registry = default_registry()
+    path = config_path(args.config, env)
+    config: Config = load_config(path, env, registry)
+    defaults = config.defaults
+    setup_logging(_log_level(args, defaults), log_file=args.log_file, json_log=args.use_json_log)
+    out = sys.stdout
+    if args.command == "config":
+        _run_config_command(args, path, config, out)
+        return 0
+    if args.command == "version":
+        out.write(_version_text())
+        return 0
+    copy_links = args.copy_links if args.copy_links is not None else defaults.get("copy_links")
+    rt = Runtime(
+        remotes=config.remotes,
+        registry=registry,
+        out=out,
+        out_bytes=sys.stdout.buffer,
+        dry_run=args.dry_run,
+        checkers=args.checkers or int(defaults.get("checkers", 8)),
+        transfers=args.transfers or int(defaults.get("transfers", 4)),
+        overrides={"copy_links": copy_links} if copy_links else {},
+    )
+    try:
+        _dispatch(args, rt)
+    finally:
+        rt.close()
+        out.flush()
+    if rt.stats.errors:
+        log.error(
+            "Failed to %s with %d error%s: last error was: %s",
+            args.command,
+            rt.stats.errors,
+            "s" if rt.stats.errors != 1 else "",
+            rt.stats.last_error,
+        )
+    return rt.stats.exit_code()
+
+
+def _fail(args: argparse.Namespace | None, exc: BaseException) -> int:
+    """Report an error that ended the command as one line; the traceback only with -vv."""
+    command = getattr(args, "command", None) or "run"
+    message = str(exc) if isinstance(exc, BackendError) else f"internal error: {type(exc).__name__}: {exc}"
+    sys.stderr.write(f"ERROR : Failed to {command}: {message}\n")
+    if args is not None and getattr(args, "verbose", 0) >= 2:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.flush()
+    return exit_code_for(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``syncer`` console script; returns the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            # Names that are not valid UTF-8 go out as the bytes they are (stdout) or escaped (stderr).
+            stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
+    args: argparse.Namespace | None = None
+    try:
+        args = build_parser().parse_args(argv)
+        if not args.command:
+            build_parser().print_help()
+            return int(ExitCode.USAGE)
+        return _run(args)
+    except BrokenPipeError:
+        # The reader went away (``syncer ls | head``): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("ERROR : interrupted\n")
+        return int(ExitCode.ERROR)
+    except Exception as exc:
+        return _fail(args, exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""Commands that change or read objects directly: mkdir, rmdir, rmdirs, delete, purge, cat, copyto, moveto,
+about.
+
+Commands that touch many objects go on after a per-object failure, count it, and let the exit code report it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from backends import Backend, Entry
+from backends import paths as rpaths
+from backends.base import BLOCK_SIZE
+from backends.errors import BackendError, DirNotFound, IsADirectory, NotFound
+
+from .compare import modify_window_ns, same_size_and_time
+from .listing import about_text
+from .operations import copy_file, move_file
+from .runtime import Runtime
+from .walk import walk
+
+__all__ = [
+    "CatRange",
+    "cmd_about",
+    "cmd_cat",
+    "cmd_copyto",
+    "cmd_delete",
+    "cmd_mkdir",
+    "cmd_moveto",
+    "cmd_purge",
+    "cmd_rmdir",
+    "cmd_rmdirs",
+]
+
+log = logging.getLogger("syncer")
+
+
+def cmd_mkdir(rt: Runtime, spec: str) -> None:
+    backend = rt.open(spec)
+    if not rt.skip("make directory", backend.describe()):
+        backend.mkdir("")
+
+
+def cmd_rmdir(rt: Runtime, spec: str) -> None:
+    backend = rt.open(spec)
+    if not rt.skip("remove directory", backend.describe()):
+        backend.rmdir("")
+
+
+def cmd_purge(rt: Runtime, spec: str) -> None:
+    backend = rt.open(spec)
+    if not rt.skip("purge", backend.describe()):
+        backend.purge("")
+
+
+def _tree(rt: Runtime, backend: Backend) -> list[Entry]:
+    try:
+        return list(walk(backend, "", stats=rt.stats, checkers=rt.checkers))
+    except NotFound as exc:
+        raise DirNotFound(path=backend.describe()) from exc
+
+
+def remove_empty_dirs(rt: Runtime, backend: Backend, tree: list[Entry], *, leave_root: bool) -> None:
+    """Remove every directory of ``tree`` with no file below it, deepest first (and the root unless asked)."""
+    holds_files: set[str] = set()
+    dirs: list[str] = []
+    for entry in tree:
+        if entry.is_dir:
+            dirs.append(entry.path)
+            continue
+        parent = rpaths.parent(entry.path)
+        while parent not in holds_files:
+            holds_files.add(parent)
+            if not parent:
+                break
+            parent = rpaths.parent(parent)
+    empty = [d for d in dirs if d not in holds_files]
+    empty.sort(key=lambda d: d.count("/"), reverse=True)
+    if not leave_root and "" not in holds_files:
+        empty.append("")
+    for directory in empty:
+        if rt.skip("remove directory", backend.describe(directory)):
+            continue
+        try:
+            backend.rmdir(directory)
+        except BackendError as exc:
+            rt.stats.error(exc, f"{backend.describe(directory)}: failed to remove directory")
+
+
+def cmd_rmdirs(rt: Runtime, spec: str, *, leave_root: bool) -> None:
+    backend = rt.open(spec)
+    remove_empty_dirs(rt, backend, _tree(rt, backend), leave_root=leave_root)
+
+
+def cmd_delete(rt: Runtime, spec: str, *, rmdirs: bool) -> None:
+    """Delete the files below ``spec`` (or the file it names), in parallel."""
+    backend, single = rt.open_tree(spec)
+    if single is not None:
+        files = [single]
+        tree: list[Entry] = []
+    else:
+        tree = _tree(rt, backend)
+        files = [e for e in tree if not e.is_dir]
+
+    def delete(entry: Entry) -> None:
+        if rt.skip(f"delete (size {entry.size})", backend.describe(entry.path)):
+            return
+        try:
+            backend.remove(entry)
+            log.info("%s: Deleted", backend.describe(entry.path))
+        except BackendError as exc:
+            rt.stats.error(exc, f"{backend.describe(entry.path)}: failed to delete")
+
+    with ThreadPoolExecutor(max_workers=max(1, rt.checkers)) as pool:
+        list(pool.map(delete, files))
+    if rmdirs and single is None and not rt.stats.errors:
+        remove_empty_dirs(rt, backend, [e for e in tree if e.is_dir], leave_root=True)
+
+
+@dataclass(frozen=True)
+class CatRange:
+    """``cat`` flags: ``offset`` (negative: from the end), ``count`` (-1: to the end), ``discard``."""
+
+    offset: int = 0
+    count: int = -1
+    discard: bool = False
+
+
+def _cat_one(rt: Runtime, backend: Backend, entry: Entry, span: CatRange) -> None:
+    offset = span.offset
+    if offset < 0:
+        offset = max(0, entry.size + offset)
+    length = None if span.count < 0 else span.count
+    try:
+        with backend.open_read(entry, offset, length) as stream:
+            while block := stream.read(BLOCK_SIZE):
+                if not span.discard:
+                    rt.out_bytes.write(block)
+    except BackendError as exc:
+        rt.stats.error(exc, f"{backend.describe(entry.path)}: failed to read")
+
+
+def cmd_cat(rt: Runtime, spec: str, span: CatRange) -> None:
+    """Write a file's bytes to stdout, or those of every file below a directory."""
+    backend, single = rt.open_tree(spec)
+    if single is not None:
+        _cat_one(rt, backend, single, span)
+    else:
+        for entry in _tree(rt, backend):
+            if not entry.is_dir:
+                _cat_one(rt, backend, entry, span)
+    rt.out_bytes.flush()
+
+
+def _one_file(rt: Runtime, src_spec: str, dst_spec: str) -> tuple[Backend, Entry, Backend, str, Entry | None]:
+    """Resolve copyto/moveto's operands: the source file, and the destination with what is there now."""
+    src, src_leaf = rt.open_leaf(src_spec)
+    entry = src.stat(src_leaf)
+    if entry.is_dir:
+        raise IsADirectory(f"{src_spec} is a directory; copyto/moveto handle one file", path="")
+    dst, dst_leaf = rt.open_leaf(dst_spec)
+    if not dst_leaf:
+        raise IsADirectory(f"{dst_spec} names a directory; give the destination file name", path="")
+    try:
+        existing: Entry | None = dst.stat(dst_leaf)
+    except NotFound:
+        existing = None
+    if existing is not None and existing.is_dir:
+        raise IsADirectory(path=dst.describe(dst_leaf))
+    return src, entry, dst, dst_leaf, existing
+
+
+def _unchanged(src: Backend, entry: Entry, dst: Backend, existing: Entry | None) -> bool:
+    window = modify_window_ns(src.features, dst.features)
+    return existing is not None and same_size_and_time(entry, existing, window)
+
+
+def cmd_copyto(rt: Runtime, src_spec: str, dst_spec: str) -> None:
+    """Copy one file to a destination file name, skipping it when size and mtime already match."""
+    src, entry, dst, dst_leaf, existing = _one_file(rt, src_spec, dst_spec)
+    target = dst.describe(dst_leaf)
+    if _unchanged(src, entry, dst, existing):
+        log.debug("%s: Unchanged skipping", target)
+        return
+    if rt.skip("copy", target):
+        return
+    copy_file(src, entry, dst, dst_leaf)
+    log.info("%s: Copied (%s)", target, "replaced existing" if existing else "new")
+
+
+def cmd_moveto(rt: Runtime, src_spec: str, dst_spec: str) -> None:
+    """Move one file to a destination file name (an identical destination just gets the source deleted)."""
+    src, entry, dst, dst_leaf, existing = _one_file(rt, src_spec, dst_spec)
+    target = dst.describe(dst_leaf)
+    if src.same_store(dst) and src.describe(entry.path) == target:
+        return
+    if _unchanged(src, entry, dst, existing):
+        if not rt.skip("delete", src.describe(entry.path)):
+            src.remove(entry)
+            log.info("%s: Deleted (destination identical)", src.describe(entry.path))
+        return
+    if rt.skip("move", target):
+        return
+    move_file(src, entry, dst, dst_leaf)
+    log.info("%s: Moved", target)
+
+
+def cmd_about(rt: Runtime, spec: str, *, as_json: bool, full: bool) -> None:
+    usage = rt.open(spec).about()
+    if as_json:
+        figures = {
+            k: v
+            for k, v in (
+                ("total", usage.total),
+                ("used", usage.used),
+                ("trashed", usage.trashed),
+                ("other", usage.other),
+                ("free", usage.free),
+                ("objects", usage.objects),
+            )
+            if v is not None
+        }
+        rt.out.write(json.dumps(figures, indent="\t") + "\n")
+    else:
+        rt.out.write(about_text(usage, full=full))

@@ -1,0 +1,78 @@
+"""What one command runs with: the loaded config, the opened backends, the run's counters, stdout.
+
+Built once by the CLI from flags and config, passed to the command explicitly; nothing global.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, TextIO
+
+from backends import Backend, Entry, Registry, RemoteConfig, open_backend
+from backends.errors import DirNotFound, NotFound
+
+from .accounting import Stats
+from .paths import split_leaf
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger("syncer")
+
+
+@dataclass
+class Runtime:
+    """The context of one command."""
+
+    remotes: Mapping[str, RemoteConfig]
+    registry: Registry
+    out: TextIO
+    out_bytes: BinaryIO
+    stats: Stats = field(default_factory=Stats)
+    dry_run: bool = False
+    checkers: int = 8
+    transfers: int = 4
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    _opened: list[Backend] = field(default_factory=list)
+
+    def open(self, spec: str) -> Backend:
+        """The backend rooted at ``spec``; closed by ``close``."""
+        backend = open_backend(spec, self.remotes, registry=self.registry, overrides=self.overrides)
+        self._opened.append(backend)
+        return backend
+
+    def open_leaf(self, spec: str) -> tuple[Backend, str]:
+        """For commands that address one object: the backend of its parent, and its name in there."""
+        parent, leaf = split_leaf(spec)
+        return self.open(parent), leaf
+
+    def open_tree(self, spec: str) -> tuple[Backend, Entry | None]:
+        """For commands that take a directory or a single file (ls, cat, delete, ...).
+
+        Returns the backend rooted at ``spec`` and None when it is a directory; the backend of its parent and
+        the file's Entry when it is a file. A missing location is DirNotFound, as rclone reports it.
+        """
+        backend = self.open(spec)
+        try:
+            root = backend.stat("")
+        except NotFound as exc:
+            raise DirNotFound(path=backend.describe()) from exc
+        if root.is_dir:
+            return backend, None
+        parent, leaf = self.open_leaf(spec)
+        return parent, parent.stat(leaf)
+
+    def skip(self, what: str, target: str) -> bool:
+        """With ``--dry-run``, log the action that would have happened and return True."""
+        if self.dry_run:
+            log.warning("%s: Skipped %s as --dry-run is set", target, what)
+        return self.dry_run
+
+    def close(self) -> None:
+        for backend in self._opened:
+            try:
+                backend.close()
+            except Exception as exc:  # closing must not hide the command's own result
+                log.debug("closing %s: %s", backend, exc)
+        self._opened.clear()
