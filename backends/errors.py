@@ -1,8 +1,8 @@
 """The error tree shared by every backend and the engine.
 
-Each backend translates its native failures (OSError, MEGA's negative codes, httpx errors) into these classes in
-one place, so no foreign exception leaves ``backends/``. Each class says whether a retry may help, whether the
-whole run must stop, and which rclone exit code it maps to.
+Each backend translates its native failures (OSError, MEGA's negative codes, httpx errors) into these classes
+in one place, so no foreign exception leaves ``backends/``. Each class says whether a retry may help, whether
+the whole run must stop, and which rclone exit code it maps to.
 
     BackendError
     ├── NotFound                 (4)
@@ -165,7 +165,7 @@ class RateLimited(TransientError):
     default_message = "rate limited"
 
 
-class ConnectionError(TransientError):  # noqa: A001 - the design's name; it lives in this namespace only
+class ConnectionError(TransientError):  # the design's name; it shadows the builtin in this namespace only
     """The connection failed or dropped mid-way."""
 
     default_message = "connection failed"

@@ -65,7 +65,8 @@ def _translate(exc: OSError, path: str, *, directory: bool = False) -> BackendEr
     if code == errno.EEXIST:
         return AlreadyExists(path=path)
     if code == errno.ENOTDIR:
-        return NotADirectory(path=path)
+        # For a file operation, a path below a file simply does not exist.
+        return NotADirectory(path=path) if directory else NotFound("a parent is a file", path=path)
     if code == errno.EISDIR:
         return IsADirectory(path=path)
     if code == errno.ENOTEMPTY:

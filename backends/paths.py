@@ -1,8 +1,8 @@
 """Remote paths: '/'-separated, relative to the remote's root, no leading or trailing '/', "" is the root.
 
-Names are kept exactly as the backend lists them. On POSIX disks a name that is not valid UTF-8 arrives as a
-str with lone surrogates (Python's surrogateescape); it travels through the engine unchanged and each backend that
-cannot store it encodes it reversibly.
+Names are kept exactly as the backend lists them. On POSIX disks a name that is not valid UTF-8 arrives as
+a str with lone surrogates (Python's surrogateescape); it travels through the engine unchanged and each
+backend that cannot store it encodes it reversibly.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Each takes a location that names a directory (listed) or a file (listed alone, a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from backends import Backend, Entry, HashType
@@ -66,23 +66,32 @@ def _hash_or_empty(backend: Backend, entry: Entry, kind: HashType, rt: Runtime) 
         return ""
 
 
+def _write_lines(rt: Runtime, lines: Iterable[str]) -> None:
+    """Write lines in batches: one write call per line costs more than formatting it."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 1024:
+            rt.out.write("".join(batch))
+            batch.clear()
+    rt.out.write("".join(batch))
+
+
 def cmd_ls(rt: Runtime, spec: str, max_depth: int | None) -> None:
-    write = rt.out.write
-    for entry in entries(rt, spec, ListScope(max_depth=max_depth, files_only=True)):
-        write(f"{entry.size:9d} {entry.path}\n")
+    scope = ListScope(max_depth=max_depth, files_only=True)
+    _write_lines(rt, (f"{e.size:9d} {e.path}\n" for e in entries(rt, spec, scope)))
 
 
 def cmd_lsl(rt: Runtime, spec: str, max_depth: int | None) -> None:
-    write = rt.out.write
     nanos = LocalTime().nanos
-    for entry in entries(rt, spec, ListScope(max_depth=max_depth, files_only=True)):
-        write(f"{entry.size:9d} {nanos(entry.mtime_ns)} {entry.path}\n")
+    scope = ListScope(max_depth=max_depth, files_only=True)
+    _write_lines(rt, (f"{e.size:9d} {nanos(e.mtime_ns)} {e.path}\n" for e in entries(rt, spec, scope)))
 
 
 def cmd_lsd(rt: Runtime, spec: str, max_depth: int | None) -> None:
     clock = LocalTime()
-    for entry in entries(rt, spec, ListScope(max_depth=max_depth, dirs_only=True)):
-        rt.out.write(lsd_line(entry, clock))
+    scope = ListScope(max_depth=max_depth, dirs_only=True)
+    _write_lines(rt, (lsd_line(entry, clock) for entry in entries(rt, spec, scope)))
 
 
 def cmd_lsf(rt: Runtime, spec: str, scope: ListScope, style: LsfFormat) -> None:
@@ -91,8 +100,8 @@ def cmd_lsf(rt: Runtime, spec: str, scope: ListScope, style: LsfFormat) -> None:
     def hash_of(entry: Entry, kind: HashType) -> str:
         return _hash_or_empty(backend, entry, kind, rt)
 
-    for entry in listed(rt, backend, single, scope):
-        rt.out.write(style.line(entry, hash_of if style.wants_hash else None))
+    lookup = hash_of if style.wants_hash else None
+    _write_lines(rt, (style.line(entry, lookup) for entry in listed(rt, backend, single, scope)))
 
 
 def cmd_lsjson(
@@ -118,13 +127,11 @@ def cmd_lsjson(
         entry = single if single is not None else backend.stat("")
         rt.out.write(json.dumps(item(entry, path=entry.name), ensure_ascii=False, indent="\t") + "\n")
         return
-    for chunk in lsjson_document(item(e) for e in listed(rt, backend, single, scope)):
-        rt.out.write(chunk)
+    _write_lines(rt, lsjson_document(item(e) for e in listed(rt, backend, single, scope)))
 
 
 def cmd_tree(rt: Runtime, spec: str, max_depth: int | None, style: TreeStyle) -> None:
-    for line in tree_lines(entries(rt, spec, ListScope(max_depth=max_depth)), style):
-        rt.out.write(line)
+    _write_lines(rt, tree_lines(entries(rt, spec, ListScope(max_depth=max_depth)), style))
 
 
 def cmd_size(rt: Runtime, spec: str, max_depth: int | None, as_json: bool) -> None:

@@ -5,7 +5,6 @@ NOTICE is stdlib WARNING under rclone's name. Only the ``syncer`` and ``backends
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -42,6 +41,8 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line (``--use-json-log``), with rclone's keys."""
 
     def format(self, record: logging.LogRecord) -> str:
+        import json
+
         payload = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(record.created)),
             "level": _level_name(record).lower(),

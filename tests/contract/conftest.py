@@ -1,0 +1,104 @@
+"""Backend factories for the conformance suite: every test in tests/contract runs once per factory.
+
+Adding a backend to the suite means adding one factory to FACTORIES. A factory gets an empty pytest
+``tmp_path`` and returns a ``Harness``: the backend, rooted at an existing empty directory, plus what the
+suite cannot learn from ``Features`` (how to make duplicate names, whether the storage folds Unicode
+normalization, whether ``about`` counts only what the test stored).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from backends.base import Backend, Entry
+
+#: Makes one more file named ``path`` even if objects already have that name: (path, data, mtime_ns).
+MakeDuplicate = Callable[[str, bytes, int], Entry]
+
+
+@dataclass(frozen=True)
+class Harness:
+    """A backend under test and the backend-specific knowledge the suite needs about it."""
+
+    backend: Backend
+    #: Required when ``backend.features.duplicate_names``.
+    make_duplicate: MakeDuplicate | None = None
+    #: The storage treats NFC and NFD spellings of a name as the same name (macOS disks, say).
+    normalizes_unicode: bool = False
+    #: ``about().used``/``objects`` count exactly the files this test stored (a private store).
+    exact_usage: bool = False
+
+
+def _local(tmp_path: Path) -> Harness:
+    from backends.local import LocalBackend
+
+    root = tmp_path / "root"
+    root.mkdir()
+    # ask the disk itself whether it folds normalization: the answer depends on the filesystem, not the OS
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / unicodedata.normalize("NFC", "é")).touch()
+    folds = (probe / unicodedata.normalize("NFD", "é")).exists()
+    return Harness(
+        backend=LocalBackend("", str(root), LocalBackend.Options()),
+        normalizes_unicode=folds,
+    )
+
+
+def _memory(tmp_path: Path) -> Harness:
+    from backends.memory import MemoryBackend, MemoryStore
+
+    # a root below the store's top exercises the root scoping of every operation
+    backend = MemoryBackend("mem", "contract/root", store=MemoryStore())
+    backend.mkdir("")
+    return Harness(backend=backend, make_duplicate=backend.add_duplicate, exact_usage=True)
+
+
+FACTORIES: dict[str, Callable[[Path], Harness]] = {
+    "local": _local,
+    "memory": _memory,
+}
+
+_HARNESS = pytest.StashKey[Harness]()
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """An empty backend of each kind in FACTORIES (the test id names the kind)."""
+    harness = FACTORIES[request.param](tmp_path)
+    request.node.stash[_HARNESS] = harness
+    with harness.backend as opened:
+        yield opened
+
+
+@pytest.fixture
+def harness(backend: Backend, request: pytest.FixtureRequest) -> Harness:
+    """The Harness that made ``backend``."""
+    made: Harness = request.node.stash[_HARNESS]
+    return made
+
+
+@pytest.fixture
+def make_duplicate(harness: Harness) -> MakeDuplicate:
+    """The factory's duplicate maker; skips where the backend cannot hold duplicate names."""
+    if not harness.backend.features.duplicate_names:
+        pytest.skip(f"{harness.backend.type_name}: features.duplicate_names is False")
+    assert harness.make_duplicate is not None, (
+        "a factory for duplicate_names backends must supply make_duplicate"
+    )
+    return harness.make_duplicate
+
+
+@pytest.fixture
+def normalizes_unicode(harness: Harness) -> bool:
+    return harness.normalizes_unicode
+
+
+@pytest.fixture
+def exact_usage(harness: Harness) -> bool:
+    return harness.exact_usage
