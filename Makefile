@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 test: install
@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,bench]' --config-settings editable_mode=compat
 	$(BIN)/python bench/bench_listing.py
 
 demo: install

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType, TracebackType
 from typing import Any, ClassVar, NamedTuple, Protocol, Self
@@ -68,10 +68,10 @@ NO_HASHES: Mapping[HashType, str] = MappingProxyType({})
 class Entry(NamedTuple):
     """One object in a listing: a file or a directory. Immutable.
 
-    ``size`` is -1 for directories and for files of unknown size. ``mtime_ns`` is the modification time as
-    nanoseconds since the Unix epoch (UTC), or None when the backend keeps none. ``hashes`` holds the hashes the
-    backend already knows without reading the data (possibly none). ``id`` identifies the object on backends
-    that allow duplicate names; None elsewhere.
+    ``size`` is -1 for directories and for files of unknown size. ``mtime_ns`` is the modification time
+    as nanoseconds since the Unix epoch (UTC), or None when the backend keeps none. ``hashes`` holds the
+    hashes the backend already knows without reading the data (possibly none). ``id`` identifies the
+    object on backends that allow duplicate names; None elsewhere.
 
     A named tuple rather than a dataclass: listings make one per object, and a tuple is several times cheaper
     to build, which shows on trees of 100,000 files.

@@ -58,6 +58,8 @@ class BackendError(Exception):
     fatal: bool = False
     exit_code: int = 1
     default_message: str = "backend error"
+    #: True once ``path`` holds the location as the user typed it (``remote:dir/file``), not a relative path.
+    located: bool = False
 
     def __init__(self, message: str | None = None, *, path: str = "") -> None:
         self.message = message or self.default_message

@@ -149,11 +149,13 @@ class LocalBackend(Backend):
         server_side_copy=True,
         server_side_move=True,
         server_side_dir_move=True,
+        unknown_size_put=True,
     )
 
     @classmethod
     def make_root(cls, prefix: str, path: str) -> str:
-        joined = os.path.join(os.path.expanduser(prefix), os.path.expanduser(path)) if prefix else path
+        # Under a configured root, "name:/sub" is still inside it (as with rclone's alias remotes).
+        joined = os.path.join(os.path.expanduser(prefix), path.lstrip("/")) if prefix else path
         return os.path.abspath(os.path.expanduser(joined)) if joined else os.getcwd()
 
     def describe(self, path: str = "") -> str:

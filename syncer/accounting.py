@@ -6,6 +6,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from backends.errors import BackendError
+
 from .errors import exit_code_for
 
 __all__ = ["Stats"]
@@ -26,10 +28,12 @@ class Stats:
         with self._lock:
             self.errors += 1
             self.last_error = exc
+        # The context names the object; a backend error's own path would repeat it.
+        reason = exc.message if isinstance(exc, BackendError) and context else str(exc)
         if context:
-            log.error("%s: %s", context, exc)
+            log.error("%s: %s", context, reason)
         else:
-            log.error("%s", exc)
+            log.error("%s", reason)
 
     def exit_code(self) -> int:
         """0 when nothing failed, else the code of the last error (rclone reports the last one)."""

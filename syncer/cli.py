@@ -18,7 +18,7 @@ from backends.errors import BackendError
 
 from . import __version__
 from .errors import ExitCode, UsageError, exit_code_for
-from .logs import LEVELS, setup_logging
+from .logs import LEVELS, is_set_up, set_level, setup_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -185,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_level(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
+def _log_level(args: argparse.Namespace) -> int | None:
+    """The level the command line asks for, or None to take the config's (default NOTICE)."""
     if args.log_level:
         return LEVELS[args.log_level]
     if args.verbose >= 2:
@@ -194,7 +195,7 @@ def _log_level(args: argparse.Namespace, defaults: dict[str, Any]) -> int:
         return logging.INFO
     if args.quiet:
         return logging.ERROR
-    return LEVELS.get(str(defaults.get("log_level", "NOTICE")), logging.WARNING)
+    return None
 
 
 def _run_config_command(args: argparse.Namespace, path: Any, config: Any, out: Any) -> None:
@@ -271,7 +272,7 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> None:
             stat=args.stat,
         )
     elif name == "tree":
-        style = TreeStyle(
+        tree_style = TreeStyle(
             dirs_only=args.dirs_only,
             full_path=args.full_path,
             size=args.size,
@@ -279,7 +280,7 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> None:
             all_files=args.all,
             noreport=args.noreport,
         )
-        lc.cmd_tree(rt, args.path, args.level if args.level is not None else depth, style)
+        lc.cmd_tree(rt, args.path, args.level if args.level is not None else depth, tree_style)
     elif name == "size":
         lc.cmd_size(rt, args.path, depth, args.json)
     elif name == "rmdirs":
@@ -317,11 +318,14 @@ def _run(args: argparse.Namespace) -> int:
     from .runtime import Runtime
 
     env = os.environ
+    level = _log_level(args)
+    setup_logging(level or LEVELS["NOTICE"], log_file=args.log_file, json_log=args.use_json_log)
     registry = default_registry()
     path = config_path(args.config, env)
     config: Config = load_config(path, env, registry)
     defaults = config.defaults
-    setup_logging(_log_level(args, defaults), log_file=args.log_file, json_log=args.use_json_log)
+    if level is None and "log_level" in defaults:
+        set_level(LEVELS[str(defaults["log_level"])])
     out = sys.stdout
     if args.command == "config":
         _run_config_command(args, path, config, out)
@@ -357,15 +361,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _fail(args: argparse.Namespace | None, exc: BaseException) -> int:
-    """Report an error that ended the command as one line; the traceback only with -vv."""
+    """Report an error that ended the command as one line (through the log, so ``--log-file`` and
+    ``--use-json-log`` get it too); the traceback only with -vv."""
     command = getattr(args, "command", None) or "run"
     message = str(exc) if isinstance(exc, BackendError) else f"internal error: {type(exc).__name__}: {exc}"
-    sys.stderr.write(f"ERROR : Failed to {command}: {message}\n")
-    if args is not None and getattr(args, "verbose", 0) >= 2:
-        import traceback
+    traceback_wanted = args is not None and getattr(args, "verbose", 0) >= 2
+    if is_set_up():
+        log.error("Failed to %s: %s", command, message, exc_info=exc if traceback_wanted else None)
+    else:
+        sys.stderr.write(f"ERROR : Failed to {command}: {message}\n")
+        if traceback_wanted:
+            import traceback
 
-        traceback.print_exception(exc, file=sys.stderr)
-    sys.stderr.flush()
+            traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.flush()
     return exit_code_for(exc)
 
 

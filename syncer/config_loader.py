@@ -85,7 +85,11 @@ def _compose(path: Path, data: bytes) -> Node | None:
 
 
 def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> ConfigError:
-    mark = exc.problem_mark or exc.context_mark
+    # An unclosed bracket or quote is found lines later: its context mark is where it began, the line to fix.
+    # Elsewhere (bad indentation) the context is the enclosing block and the problem mark is the culprit.
+    context = exc.context or ""
+    unclosed = exc.context_mark is not None and ("flow" in context or "quoted" in context)
+    mark = exc.context_mark if unclosed else (exc.problem_mark or exc.context_mark)
     line = f":{mark.line + 1}" if mark is not None else ""
     problem = exc.problem or exc.context or "cannot parse"
     if exc.problem and exc.context:

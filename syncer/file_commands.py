@@ -41,24 +41,28 @@ log = logging.getLogger("syncer")
 def cmd_mkdir(rt: Runtime, spec: str) -> None:
     backend = rt.open(spec)
     if not rt.skip("make directory", backend.describe()):
-        backend.mkdir("")
+        with rt.located(backend):
+            backend.mkdir("")
 
 
 def cmd_rmdir(rt: Runtime, spec: str) -> None:
     backend = rt.open(spec)
     if not rt.skip("remove directory", backend.describe()):
-        backend.rmdir("")
+        with rt.located(backend):
+            backend.rmdir("")
 
 
 def cmd_purge(rt: Runtime, spec: str) -> None:
     backend = rt.open(spec)
     if not rt.skip("purge", backend.describe()):
-        backend.purge("")
+        with rt.located(backend):
+            backend.purge("")
 
 
 def _tree(rt: Runtime, backend: Backend) -> list[Entry]:
     try:
-        return list(walk(backend, "", stats=rt.stats, checkers=rt.checkers))
+        with rt.located(backend):
+            return list(walk(backend, "", stats=rt.stats, checkers=rt.checkers))
     except NotFound as exc:
         raise DirNotFound(path=backend.describe()) from exc
 
@@ -158,14 +162,16 @@ def cmd_cat(rt: Runtime, spec: str, span: CatRange) -> None:
 def _one_file(rt: Runtime, src_spec: str, dst_spec: str) -> tuple[Backend, Entry, Backend, str, Entry | None]:
     """Resolve copyto/moveto's operands: the source file, and the destination with what is there now."""
     src, src_leaf = rt.open_leaf(src_spec)
-    entry = src.stat(src_leaf)
+    with rt.located(src):
+        entry = src.stat(src_leaf)
     if entry.is_dir:
         raise IsADirectory(f"{src_spec} is a directory; copyto/moveto handle one file", path="")
     dst, dst_leaf = rt.open_leaf(dst_spec)
     if not dst_leaf:
         raise IsADirectory(f"{dst_spec} names a directory; give the destination file name", path="")
     try:
-        existing: Entry | None = dst.stat(dst_leaf)
+        with rt.located(dst):
+            existing: Entry | None = dst.stat(dst_leaf)
     except NotFound:
         existing = None
     if existing is not None and existing.is_dir:

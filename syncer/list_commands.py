@@ -48,12 +48,13 @@ def listed(rt: Runtime, backend: Backend, single: Entry | None, scope: ListScope
         if not scope.dirs_only:
             yield single
         return
-    for entry in walk(backend, "", stats=rt.stats, max_depth=scope.max_depth, checkers=rt.checkers):
-        if entry.is_dir:
-            if not scope.files_only:
+    with rt.located(backend):
+        for entry in walk(backend, "", stats=rt.stats, max_depth=scope.max_depth, checkers=rt.checkers):
+            if entry.is_dir:
+                if not scope.files_only:
+                    yield entry
+            elif not scope.dirs_only:
                 yield entry
-        elif not scope.dirs_only:
-            yield entry
 
 
 def _hash_or_empty(backend: Backend, entry: Entry, kind: HashType, rt: Runtime) -> str:
@@ -143,6 +144,7 @@ def cmd_size(rt: Runtime, spec: str, max_depth: int | None, as_json: bool) -> No
         else:
             sizeless += 1
     if as_json:
-        rt.out.write(json.dumps({"count": count, "bytes": total, "sizeless": sizeless}) + "\n")
+        figures = {"count": count, "bytes": total, "sizeless": sizeless}
+        rt.out.write(json.dumps(figures, separators=(",", ":")) + "\n")
     else:
         rt.out.write(size_text(count, total, sizeless))

@@ -83,7 +83,10 @@ def _mime_type(entry: Entry) -> str:
     import mimetypes  # only lsf/lsjson pay for it
 
     guessed, _ = mimetypes.guess_type(entry.name, strict=False)
-    return guessed or "application/octet-stream"
+    if guessed is None:
+        return "application/octet-stream"
+    # Go's mime package (rclone's) declares UTF-8 for every text type.
+    return guessed + "; charset=utf-8" if guessed.startswith("text/") else guessed
 
 
 HashLookup = Callable[[Entry, HashType], str]
@@ -135,6 +138,15 @@ class LsfFormat:
         return buffer.getvalue()
 
 
+def _json_text(name: str) -> str:
+    """A name as JSON can carry it: bytes that are not UTF-8 become U+FFFD, as rclone writes them."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return name
+
+
 def lsjson_item(
     entry: Entry,
     clock: LocalTime,
@@ -146,8 +158,8 @@ def lsjson_item(
 ) -> dict[str, Any]:
     """One lsjson object, keys in rclone's order."""
     item: dict[str, Any] = {
-        "Path": entry.path if path is None else path,
-        "Name": entry.name,
+        "Path": _json_text(entry.path if path is None else path),
+        "Name": _json_text(entry.name),
         "Size": entry.size,
     }
     if mimetype:
@@ -225,13 +237,24 @@ def tree_lines(entries: Iterable[Entry], style: TreeStyle) -> Iterable[str]:
         cut = entry.path.rfind("/")
         children.setdefault(entry.path[:cut] if cut >= 0 else "", []).append(entry)
     counts = [0, 0]
+    # A directory's size is the total of the files below it, as rclone's tree shows it.
+    totals: dict[str, int] = {}
+    if style.size:
+        for items in children.values():
+            for entry in items:
+                if not entry.is_dir and entry.size > 0:
+                    parent = entry.path
+                    while parent:
+                        cut = parent.rfind("/")
+                        parent = parent[:cut] if cut >= 0 else ""
+                        totals[parent] = totals.get(parent, 0) + entry.size
 
     def label(entry: Entry) -> str:
         name = entry.path if style.full_path else entry.name
         meta = []
         if style.size:
-            meta.append(f"{entry.size:11d}")
-        if style.modtime and entry.mtime_ns is not None:
+            meta.append(f"{totals.get(entry.path, 0) if entry.is_dir else entry.size:11d}")
+        if style.modtime and entry.mtime_ns is not None and not entry.is_dir:
             meta.append(time.strftime("%b %d %H:%M", time.localtime(entry.mtime_ns // 10**9)))
         return f"[{' '.join(meta)}]  {name}" if meta else name
 
@@ -244,7 +267,7 @@ def tree_lines(entries: Iterable[Entry], style: TreeStyle) -> Iterable[str]:
             if entry.is_dir:
                 yield from draw(entry.path, indent + ("    " if last else "│   "))
 
-    yield "/\n"
+    yield f"[{totals.get('', 0):11d}]  /\n" if style.size else "/\n"
     yield from draw("", "")
     if not style.noreport:
         report = f"\n{counts[0]} directories"

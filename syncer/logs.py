@@ -11,8 +11,11 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["LEVELS", "setup_logging"]
+from .errors import UsageError
 
+__all__ = ["LEVELS", "LOGGERS", "is_set_up", "set_level", "setup_logging"]
+
+LOGGERS = ("syncer", "backends")
 LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "NOTICE": logging.WARNING, "ERROR": logging.ERROR}
 _NAMES = {logging.WARNING: "NOTICE", logging.CRITICAL: "CRITICAL"}
 
@@ -55,8 +58,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def _open_log_file(path: str) -> TextIO:
-    """Append to ``path``, creating it 0600: logs may name private files."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    """Append to ``path``, creating it 0600: logs may name private files. Raises UsageError."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise UsageError(f"cannot open log file {path}: {exc.strerror or exc}") from None
     return open(fd, "a", encoding="utf-8", errors="backslashreplace", buffering=1)
 
 
@@ -70,8 +76,19 @@ def setup_logging(level: int, *, log_file: str | None = None, json_log: bool = F
             stream.reconfigure(errors="backslashreplace")
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if json_log else TextFormatter(with_time=bool(log_file)))
-    for name in ("syncer", "backends"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
+
+
+def set_level(level: int) -> None:
+    """Change the level once the config file's ``defaults.log_level`` is known."""
+    for name in LOGGERS:
+        logging.getLogger(name).setLevel(level)
+
+
+def is_set_up() -> bool:
+    """Whether ``setup_logging`` has run (errors before it go straight to stderr)."""
+    return bool(logging.getLogger(LOGGERS[0]).handlers)

@@ -6,12 +6,13 @@ Built once by the CLI from flags and config, passed to the command explicitly; n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
 from backends import Backend, Entry, Registry, RemoteConfig, open_backend
-from backends.errors import DirNotFound, NotFound
+from backends.errors import BackendError, DirNotFound, NotFound
 
 from .accounting import Stats
 from .paths import split_leaf
@@ -47,6 +48,18 @@ class Runtime:
         parent, leaf = split_leaf(spec)
         return self.open(parent), leaf
 
+    @staticmethod
+    @contextmanager
+    def located(backend: Backend) -> Iterator[None]:
+        """Let a backend error escaping the block name its object as the user would type it."""
+        try:
+            yield
+        except BackendError as exc:
+            if not exc.located:
+                exc.path = backend.describe(exc.path)
+                exc.located = True
+            raise
+
     def open_tree(self, spec: str) -> tuple[Backend, Entry | None]:
         """For commands that take a directory or a single file (ls, cat, delete, ...).
 
@@ -55,13 +68,15 @@ class Runtime:
         """
         backend = self.open(spec)
         try:
-            root = backend.stat("")
+            with self.located(backend):
+                root = backend.stat("")
         except NotFound as exc:
             raise DirNotFound(path=backend.describe()) from exc
         if root.is_dir:
             return backend, None
         parent, leaf = self.open_leaf(spec)
-        return parent, parent.stat(leaf)
+        with self.located(parent):
+            return parent, parent.stat(leaf)
 
     def skip(self, what: str, target: str) -> bool:
         """With ``--dry-run``, log the action that would have happened and return True."""

@@ -338,10 +338,13 @@ def test_required_options(tmp_path: Path, registry: Registry) -> None:
     ("text", "line", "problem"),
     [
         ("remotes:\n  a:\n\ttype: local\n", 3, "found character"),
-        ("remotes:\n  a: 'unclosed\n", 3, "found unexpected end of stream"),
+        # an unclosed quote or bracket is reported where it opens, not where the parser gave up
+        ("remotes:\n  a: 'unclosed\n", 2, "found unexpected end of stream"),
         ("a: 1\n---\nb: 2\n", 2, "but found another document"),
         ("remotes:\n  x: *nothing\n", 2, "found undefined alias"),
-        ("remotes:\n  a: [1, 2\n", 3, "did not find expected ',' or ']'"),
+        ("remotes:\n  a: [1, 2\n", 2, "did not find expected ',' or ']'"),
+        # a bad dedent is reported on its own line, not on the line of the enclosing block
+        ("a:\n  b: 1\n c: 2\n", 3, "did not find expected key"),
     ],
 )
 def test_malformed_yaml(tmp_path: Path, registry: Registry, text: str, line: int, problem: str) -> None:
