@@ -258,9 +258,8 @@ class LocalBackend(Backend):
         full = self._full(path)
         if os.path.isdir(full):
             raise IsADirectory(path=path)
-        parent = paths.parent(path)
-        if parent:
-            self.mkdir(parent)
+        # mkdir("") too: the root itself may not exist yet (copyto into a new folder).
+        self.mkdir(paths.parent(path))
         return full
 
     @contextmanager

@@ -66,11 +66,11 @@ TOP_LEVEL_KEYS = ("defaults", "filters", "jobs", "remotes")
 LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "ERROR")
 #: The global options accepted under ``defaults:`` and their types.
 DEFAULTS_KEYS: Mapping[str, Any] = {"checkers": int, "copy_links": bool, "log_level": str, "transfers": int}
-_POSITIVE_DEFAULTS = frozenset({"checkers", "transfers"})
+POSITIVE_DEFAULTS = frozenset({"checkers", "transfers"})
 
-_COMMAND_SUFFIX = "_command"
-_ROOT_KEY = "root"
-_TYPE_KEY = "type"
+COMMAND_SUFFIX = "_command"
+ROOT_KEY = "root"
+TYPE_KEY = "type"
 
 
 # -- where the files are -----------------------------------------------------------------------------------
@@ -156,9 +156,9 @@ class Config:
 
 
 def _redact_remote(remote: RemoteConfig) -> dict[str, Any]:
-    out: dict[str, Any] = {_TYPE_KEY: remote.type}
+    out: dict[str, Any] = {TYPE_KEY: remote.type}
     if remote.root:
-        out[_ROOT_KEY] = remote.root
+        out[ROOT_KEY] = remote.root
     options = remote.options
     if options is None or not dataclasses.is_dataclass(options):
         return out
@@ -166,7 +166,7 @@ def _redact_remote(remote: RemoteConfig) -> dict[str, Any]:
         value = getattr(options, f.name)
         if isinstance(value, Secret):
             if value.command is not None:
-                out[f.name + _COMMAND_SUFFIX] = value.command
+                out[f.name + COMMAND_SUFFIX] = value.command
             else:
                 out[f.name] = REDACTED
             continue
@@ -193,10 +193,10 @@ def config_error(path: Path | str, node: Node | None, key: str, message: str) ->
     if node is not None and node.start_mark is not None:
         where += f":{node.start_mark.line + 1}"
     text = f"{key}: {message}" if key else message
-    return ConfigError(f"{where}: {_one_line(text)}")
+    return ConfigError(f"{where}: {one_line(text)}")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return re.sub(r"\s*\n\s*", " ", text.strip())
 
 

@@ -23,16 +23,16 @@ from backends.errors import ConfigError
 from backends.registry import Registry, RemoteConfig
 
 from .config import (
-    _COMMAND_SUFFIX,
-    _POSITIVE_DEFAULTS,
-    _ROOT_KEY,
-    _TYPE_KEY,
+    COMMAND_SUFFIX,
     DEFAULTS_KEYS,
     LOG_LEVELS,
+    POSITIVE_DEFAULTS,
+    ROOT_KEY,
     TOP_LEVEL_KEYS,
+    TYPE_KEY,
     Config,
-    _one_line,
     config_error,
+    one_line,
 )
 from .secrets import Secret
 
@@ -81,7 +81,7 @@ def _compose(path: Path, data: bytes) -> Node | None:
         line = text[: exc.position].count("\n") + 1
         raise ConfigError(f"{path}:{line}: invalid YAML: {exc.reason}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {_one_line(str(exc))}") from None
+        raise ConfigError(f"{path}: invalid YAML: {one_line(str(exc))}") from None
 
 
 def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> ConfigError:
@@ -94,7 +94,7 @@ def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> ConfigError:
     problem = exc.problem or exc.context or "cannot parse"
     if exc.problem and exc.context:
         problem = f"{exc.problem} ({exc.context})"
-    return ConfigError(f"{path}{line}: invalid YAML: {_one_line(problem)}")
+    return ConfigError(f"{path}{line}: invalid YAML: {one_line(problem)}")
 
 
 def _tag_name(node: Node) -> str:
@@ -254,11 +254,11 @@ class Validator:
         if mapping is None:
             raise self.error(key_node, keypath, "missing 'type'")
         entries = list(self.items(mapping, keypath))
-        type_entry = next((e for e in entries if e[0] == _TYPE_KEY), None)
+        type_entry = next((e for e in entries if e[0] == TYPE_KEY), None)
         if type_entry is None:
             raise self.error(key_node, keypath, "missing 'type'")
         type_node = type_entry[2]
-        type_key = _join(keypath, _TYPE_KEY)
+        type_key = _join(keypath, TYPE_KEY)
         if not (isinstance(type_node, ScalarNode) and type_node.tag == _TAG + "str"):
             raise self.error(type_node, type_key, f"expected a string, got {_tag_name(type_node)}")
         type_name = str(type_node.value)
@@ -273,7 +273,7 @@ class Validator:
         options_class = backend.Options
         schema = _schema(options_class)
         known = sorted(
-            [_ROOT_KEY, *schema, *(f + _COMMAND_SUFFIX for f, spec in schema.items() if spec.secret)]
+            [ROOT_KEY, *schema, *(f + COMMAND_SUFFIX for f, spec in schema.items() if spec.secret)]
         )
 
         root = ""
@@ -281,12 +281,12 @@ class Validator:
         given: dict[str, ScalarNode] = {}
         for key, option_key_node, value in entries:
             option_path = _join(keypath, key)
-            if key == _TYPE_KEY:
+            if key == TYPE_KEY:
                 continue
-            if key == _ROOT_KEY:
+            if key == ROOT_KEY:
                 root = self.string(value, option_path)
                 continue
-            base = key.removesuffix(_COMMAND_SUFFIX)
+            base = key.removesuffix(COMMAND_SUFFIX)
             if key in schema:
                 spec, is_command = schema[key], False
             elif key != base and base in schema and schema[base].secret:
@@ -302,7 +302,7 @@ class Validator:
                 raise self.error(
                     option_key_node,
                     option_path,
-                    f"set either {spec.name!r} or {spec.name + _COMMAND_SUFFIX!r}, not both "
+                    f"set either {spec.name!r} or {spec.name + COMMAND_SUFFIX!r}, not both "
                     f"({other!r} is at line {_line(given[spec.name])})",
                 )
             given[spec.name] = option_key_node
@@ -313,7 +313,7 @@ class Validator:
 
         for spec in schema.values():
             if spec.required and spec.name not in values:
-                alternative = f" or '{spec.name}{_COMMAND_SUFFIX}'" if spec.secret else ""
+                alternative = f" or '{spec.name}{COMMAND_SUFFIX}'" if spec.secret else ""
                 raise self.error(key_node, keypath, f"missing required option '{spec.name}'{alternative}")
         try:
             options = options_class(**values)
@@ -342,7 +342,7 @@ class Validator:
                         value, keypath, f"expected one of {', '.join(LOG_LEVELS)}, got {str(result)!r}"
                     )
                 result = level
-            elif key in _POSITIVE_DEFAULTS and result <= 0:
+            elif key in POSITIVE_DEFAULTS and result <= 0:
                 raise self.error(value, keypath, f"must be a positive integer, got {result}")
             out[key] = result
         return out

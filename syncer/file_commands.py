@@ -90,6 +90,7 @@ def remove_empty_dirs(rt: Runtime, backend: Backend, tree: list[Entry], *, leave
             continue
         try:
             backend.rmdir(directory)
+            log.info("%s: Removed directory", backend.describe(directory))
         except BackendError as exc:
             rt.stats.error(exc, f"{backend.describe(directory)}: failed to remove directory")
 

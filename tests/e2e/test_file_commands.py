@@ -286,3 +286,20 @@ def test_copy_links_follows_symlinks(run, links: Path, tmp_path: Path) -> None:
     assert copied.returncode == 0, copied.stderr
     assert dst.read_bytes() == b"P"
     assert not dst.is_symlink()
+
+
+def test_copyto_and_moveto_between_two_remotes_into_new_folders(run, tree: Tree, tmp_path: Path) -> None:
+    """Two configured remotes are different stores: the data is streamed, and the destination's
+    folders (the backend's own root included) are created."""
+    backup = tmp_path / "backup"
+    config = tmp_path / "two.yaml"
+    config.write_text(
+        f"remotes:\n  home:\n    type: local\n    root: {tree.root}\n  bak:\n    type: local\n"
+        f"    root: {backup}\n"
+    )
+    env = {"SYNCER_CONFIG": str(config)}
+    _ok(run("copyto", "home:a.txt", "bak:new/deep/a.txt", env=env))
+    assert (backup / "new/deep/a.txt").read_bytes() == (tree.root / "a.txt").read_bytes()
+    assert os.stat(backup / "new/deep/a.txt").st_mtime_ns == os.stat(tree.root / "a.txt").st_mtime_ns
+    _ok(run("moveto", "home:sub/c.md", "bak:other/c.md", env=env))
+    assert (backup / "other/c.md").exists() and not (tree.root / "sub/c.md").exists()
