@@ -74,7 +74,9 @@ def test_invalid_utf8_names_round_trip(tmp_path: Path) -> None:
     assert os.path.exists(raw + b".bak") and moved.size == 5
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file modes; the e2e tests cover this through unshare")
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root ignores file modes; the e2e tests cover this through unshare"
+)
 def test_unreadable_directory_is_permission_denied(tmp_path: Path) -> None:
     (tmp_path / "locked").mkdir(mode=0)
     try:
