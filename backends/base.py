@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import abc
 import builtins
-import datetime as dt
-import hashlib
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType, TracebackType
-from typing import Any, ClassVar, NamedTuple, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self
+
+if TYPE_CHECKING:
+    import datetime
 
 from . import paths
 from .errors import (
@@ -58,6 +59,8 @@ class HashType(StrEnum):
 
     def new(self) -> Any:
         """A fresh hashlib object for this kind."""
+        import hashlib  # not at start-up: listings never hash
+
         return hashlib.new(self.value)
 
 
@@ -93,11 +96,13 @@ class Entry(NamedTuple):
         return paths.basename(self.path)
 
     @property
-    def mtime(self) -> dt.datetime | None:
+    def mtime(self) -> datetime.datetime | None:
         """The modification time as an aware UTC datetime (microsecond resolution)."""
         if self.mtime_ns is None:
             return None
-        return dt.datetime.fromtimestamp(self.mtime_ns / 1e9, tz=dt.UTC)
+        import datetime  # not at start-up: listings format times themselves
+
+        return datetime.datetime.fromtimestamp(self.mtime_ns / 1e9, tz=datetime.UTC)
 
 
 @dataclass(frozen=True, slots=True)

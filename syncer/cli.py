@@ -25,8 +25,27 @@ __all__ = ["build_parser", "main"]
 log = logging.getLogger("syncer")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the width so it does not import shutil (and its compression modules) on
+    every ``add_argument``: that import alone costs more than listing a few hundred files."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ):
+        if width is None:
+            try:
+                width = os.get_terminal_size().columns - 2
+            except OSError:
+                width = 78
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage mistakes are one line and exit 2, like every other error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
@@ -85,26 +104,16 @@ def _hash_type(text: str) -> HashType:
         raise argparse.ArgumentTypeError(f"unknown hash type {text!r} (known: {known})") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="syncer", description="rclone-style sync for local folders and MEGA")
-    _add_global_flags(parser, suppress=False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+def _path_only(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("path")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        _add_global_flags(sub, suppress=True)
-        return sub
 
-    for name, text in (
-        ("ls", "List the objects in the path with size and path."),
-        ("lsl", "List the objects in path with modification time, size and path."),
-    ):
-        command(name, text).add_argument("path")
-    sub = command("lsd", "List all directories/containers/buckets in the path.")
+def _lsd_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("-R", "--recursive", action="store_true", help="recurse into the listing")
 
-    sub = command("lsf", "List directories and objects in remote:path formatted for parsing.")
+
+def _lsf_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument(
         "-F", "--format", default="p", help="fields: p path, s size, t time, h hash, i id, m mime"
@@ -118,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--absolute", action="store_true", help="put a leading / in front of paths")
     sub.add_argument("--csv", action="store_true", help="output in CSV format")
 
-    sub = command("lsjson", "List directories and objects in the path in JSON format.")
+
+def _lsjson_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("-R", "--recursive", action="store_true")
     sub.add_argument("--dirs-only", action="store_true")
@@ -129,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-mimetype", action="store_true")
     sub.add_argument("--stat", action="store_true", help="just the object or directory named")
 
-    sub = command("tree", "List the contents of the remote in a tree like fashion.")
+
+def _tree_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("-a", "--all", action="store_true", help="list names starting with '.' too")
     sub.add_argument("-d", "--dirs-only", action="store_true")
@@ -139,17 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--noreport", action="store_true", help="no file/directory count at the end")
     sub.add_argument("--level", type=int, help="descend only LEVEL directories deep")
 
-    command("mkdir", "Make the path if it doesn't already exist.").add_argument("path")
-    command("rmdir", "Remove the empty directory at path.").add_argument("path")
-    sub = command("rmdirs", "Remove empty directories under the path.")
+
+def _rmdirs_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--leave-root", action="store_true", help="do not remove the root directory if empty")
-    sub = command("delete", "Remove the files in path.")
+
+
+def _delete_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--rmdirs", action="store_true", help="remove empty directories but leave the root")
-    command("purge", "Remove the path and all of its contents.").add_argument("path")
 
-    sub = command("cat", "Concatenate any files and send them to stdout.")
+
+def _cat_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--offset", type=int, default=0, help="start at this byte (negative: from the end)")
     sub.add_argument("--count", type=int, default=-1, help="only print N bytes (-1: all)")
@@ -157,31 +169,90 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--tail", type=int, default=0, help="only print the last N bytes")
     sub.add_argument("--discard", action="store_true", help="read but do not print")
 
-    for name, text in (
-        ("copyto", "Copy one file from source to dest, skipping identical files."),
-        ("moveto", "Move one file from source to dest."),
-    ):
-        sub = command(name, text)
-        sub.add_argument("source")
-        sub.add_argument("dest")
 
-    sub = command("size", "Prints the total size and number of objects in remote:path.")
+def _source_dest(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("source")
+    sub.add_argument("dest")
+
+
+def _size_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--json", action="store_true", help="format output as JSON")
-    sub = command("about", "Get quota information from the remote.")
+
+
+def _about_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--json", action="store_true")
     sub.add_argument("--full", action="store_true", help="full numbers instead of human-readable")
-    command("version", "Show the version number.")
 
-    config = command("config", "Show, check or locate the configuration.")
-    actions = config.add_subparsers(
-        dest="config_command", metavar="ACTION", parser_class=_Parser, required=True
-    )
+
+def _no_args(sub: argparse.ArgumentParser) -> None:
+    del sub
+
+
+def _config_args(sub: argparse.ArgumentParser) -> None:
+    actions = sub.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser, required=True)
     shown = actions.add_parser("show", help="print the config with secrets redacted")
     shown.add_argument("remote", nargs="?", help="only this remote")
     actions.add_parser("check", help="validate the config file")
     actions.add_parser("path", help="print the config file's path")
+
+
+#: name -> (help, what adds its arguments); in the order ``--help`` lists them.
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "ls": ("List the objects in the path with size and path.", _path_only),
+    "lsl": ("List the objects in path with modification time, size and path.", _path_only),
+    "lsd": ("List all directories/containers/buckets in the path.", _lsd_args),
+    "lsf": ("List directories and objects in remote:path formatted for parsing.", _lsf_args),
+    "lsjson": ("List directories and objects in the path in JSON format.", _lsjson_args),
+    "tree": ("List the contents of the remote in a tree like fashion.", _tree_args),
+    "mkdir": ("Make the path if it doesn't already exist.", _path_only),
+    "rmdir": ("Remove the empty directory at path.", _path_only),
+    "rmdirs": ("Remove empty directories under the path.", _rmdirs_args),
+    "delete": ("Remove the files in path.", _delete_args),
+    "purge": ("Remove the path and all of its contents.", _path_only),
+    "cat": ("Concatenate any files and send them to stdout.", _cat_args),
+    "copyto": ("Copy one file from source to dest, skipping identical files.", _source_dest),
+    "moveto": ("Move one file from source to dest.", _source_dest),
+    "size": ("Prints the total size and number of objects in remote:path.", _size_args),
+    "about": ("Get quota information from the remote.", _about_args),
+    "version": ("Show the version number.", _no_args),
+    "config": ("Show, check or locate the configuration.", _config_args),
+}
+
+#: Global flags that take a value, so the command name is not mistaken for one.
+_VALUE_FLAGS = frozenset(
+    {"--config", "--log-file", "--log-level", "--checkers", "--transfers", "--max-depth"}
+)
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (None if there is none, or help is asked before it)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("-h", "--help"):
+            return None
+        elif token in _VALUE_FLAGS:
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that command's (building all of them costs more than a
+    small listing takes)."""
+    parser = _Parser(prog="syncer", description="rclone-style sync for local folders and MEGA")
+    _add_global_flags(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (help_text, add_arguments) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _add_global_flags(sub, suppress=True)
+        add_arguments(sub)
     return parser
 
 
@@ -386,7 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
     args: argparse.Namespace | None = None
     try:
-        args = build_parser().parse_args(argv)
+        arguments = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(command_name(arguments)).parse_args(arguments)
         if not args.command:
             build_parser().print_help()
             return int(ExitCode.USAGE)

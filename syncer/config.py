@@ -39,7 +39,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -76,43 +75,46 @@ TYPE_KEY = "type"
 # -- where the files are -----------------------------------------------------------------------------------
 
 
-def _home(env: Mapping[str, str]) -> Path:
-    home = env.get("HOME")
-    return Path(home) if home else Path.home()
+def _home(env: Mapping[str, str]) -> str:
+    return env.get("HOME") or os.path.expanduser("~")
 
 
-def _xdg(env: Mapping[str, str], variable: str, fallback: str) -> Path:
+def _xdg(env: Mapping[str, str], variable: str, fallback: str) -> str:
     """An XDG base directory: ``$variable`` if set to an absolute path (the spec ignores relative ones)."""
     value = env.get(variable, "")
     if value and os.path.isabs(value):
-        return Path(value)
-    return _home(env) / fallback
+        return value
+    return os.path.join(_home(env), fallback)
 
 
-def default_config_path(env: Mapping[str, str]) -> Path:
+# Paths are plain strings here: this module is imported by every command, and pathlib costs more to import
+# than a small listing takes.
+
+
+def default_config_path(env: Mapping[str, str]) -> str:
     """``$XDG_CONFIG_HOME/syncer/config.yaml`` (``~/.config/syncer/config.yaml``): a missing one is empty."""
-    return _xdg(env, "XDG_CONFIG_HOME", ".config") / "syncer" / "config.yaml"
+    return os.path.join(_xdg(env, "XDG_CONFIG_HOME", ".config"), "syncer", "config.yaml")
 
 
-def config_path(explicit: str | None, env: Mapping[str, str]) -> Path:
+def config_path(explicit: str | None, env: Mapping[str, str]) -> str:
     """The config file to read: ``--config PATH``, else ``$SYNCER_CONFIG``, else the default location."""
     if explicit:
-        return Path(explicit).expanduser()
+        return os.path.expanduser(explicit)
     from_env = env.get("SYNCER_CONFIG", "")
     if from_env:
-        return Path(from_env).expanduser()
+        return os.path.expanduser(from_env)
     return default_config_path(env)
 
 
-def state_dir(env: Mapping[str, str]) -> Path:
+def state_dir(env: Mapping[str, str]) -> str:
     """Where syncer keeps state (sessions, caches, bisync listings): ``$SYNCER_STATE_DIR``, else
     ``$XDG_STATE_HOME/syncer`` (``~/.local/state/syncer``). Not created here (see
     ``private_files.private_dir``).
     """
     from_env = env.get("SYNCER_STATE_DIR", "")
     if from_env:
-        return Path(from_env).expanduser()
-    return _xdg(env, "XDG_STATE_HOME", ".local/state") / "syncer"
+        return os.path.expanduser(from_env)
+    return os.path.join(_xdg(env, "XDG_STATE_HOME", ".local/state"), "syncer")
 
 
 # -- the result --------------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ class Config:
     ``config_error``.
     """
 
-    path: Path
+    path: str
     remotes: dict[str, RemoteConfig] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
     filters: Any = None
@@ -187,7 +189,7 @@ def _field_default(f: dataclasses.Field[Any]) -> Any:
 # -- errors ------------------------------------------------------------------------------------------------
 
 
-def config_error(path: Path | str, node: Node | None, key: str, message: str) -> ConfigError:
+def config_error(path: str | os.PathLike[str], node: Node | None, key: str, message: str) -> ConfigError:
     """A ConfigError reading ``PATH:LINE: KEY: MESSAGE`` (line from ``node``; parts left out when empty)."""
     where = str(path)
     if node is not None and node.start_mark is not None:
@@ -204,7 +206,7 @@ def one_line(text: str) -> str:
 
 
 def load_config(
-    path: Path,
+    path: str | os.PathLike[str],
     env: Mapping[str, str],
     registry: Registry,
     *,
@@ -217,9 +219,10 @@ def load_config(
     ``$SYNCER_CONFIG`` must exist. Raises ConfigError ("config file not found: PATH", or
     ``PATH:LINE: KEY: problem``).
     """
-    path = Path(path)
+    path = os.fspath(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         if missing_ok is None:
             missing_ok = os.path.abspath(path) == os.path.abspath(default_config_path(env))

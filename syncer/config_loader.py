@@ -12,7 +12,6 @@ import types
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -63,7 +62,7 @@ _TAG_NAMES = {
 }
 
 
-def _compose(path: Path, data: bytes) -> Node | None:
+def _compose(path: str, data: bytes) -> Node | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -84,7 +83,7 @@ def _compose(path: Path, data: bytes) -> Node | None:
         raise ConfigError(f"{path}: invalid YAML: {one_line(str(exc))}") from None
 
 
-def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> ConfigError:
+def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> ConfigError:
     # An unclosed bracket or quote is found lines later: its context mark is where it began, the line to fix.
     # Elsewhere (bad indentation) the context is the enclosing block and the problem mark is the culprit.
     context = exc.context or ""
@@ -129,7 +128,7 @@ class _OptionField:
 class Validator:
     """Validation of one file; holds the file's path (for messages) and the environment (for ``${VAR}``)."""
 
-    def __init__(self, path: Path, env: Mapping[str, str], registry: Registry) -> None:
+    def __init__(self, path: str, env: Mapping[str, str], registry: Registry) -> None:
         self.path = path
         self.env = env
         self.registry = registry

@@ -6,9 +6,7 @@ Commands that touch many objects go on after a per-object failure, count it, and
 
 from __future__ import annotations
 
-import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from backends import Backend, Entry
@@ -62,7 +60,7 @@ def cmd_purge(rt: Runtime, spec: str) -> None:
 def _tree(rt: Runtime, backend: Backend) -> list[Entry]:
     try:
         with rt.located(backend):
-            return list(walk(backend, "", stats=rt.stats, checkers=rt.checkers))
+            return list(walk(backend, "", stats=rt.stats))
     except NotFound as exc:
         raise DirNotFound(path=backend.describe()) from exc
 
@@ -118,6 +116,8 @@ def cmd_delete(rt: Runtime, spec: str, *, rmdirs: bool) -> None:
             log.info("%s: Deleted", backend.describe(entry.path))
         except BackendError as exc:
             rt.stats.error(exc, f"{backend.describe(entry.path)}: failed to delete")
+
+    from concurrent.futures import ThreadPoolExecutor  # deletes are round trips on remote backends
 
     with ThreadPoolExecutor(max_workers=max(1, rt.checkers)) as pool:
         list(pool.map(delete, files))
@@ -230,6 +230,8 @@ def cmd_about(rt: Runtime, spec: str, *, as_json: bool, full: bool) -> None:
             )
             if v is not None
         }
+        import json
+
         rt.out.write(json.dumps(figures, indent="\t") + "\n")
     else:
         rt.out.write(about_text(usage, full=full))

@@ -5,7 +5,6 @@ Each takes a location that names a directory (listed) or a file (listed alone, a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -49,7 +48,7 @@ def listed(rt: Runtime, backend: Backend, single: Entry | None, scope: ListScope
             yield single
         return
     with rt.located(backend):
-        for entry in walk(backend, "", stats=rt.stats, max_depth=scope.max_depth, checkers=rt.checkers):
+        for entry in walk(backend, "", stats=rt.stats, max_depth=scope.max_depth):
             if entry.is_dir:
                 if not scope.files_only:
                     yield entry
@@ -126,6 +125,8 @@ def cmd_lsjson(
 
     if stat:
         entry = single if single is not None else backend.stat("")
+        import json
+
         rt.out.write(json.dumps(item(entry, path=entry.name), ensure_ascii=False, indent="\t") + "\n")
         return
     _write_lines(rt, lsjson_document(item(e) for e in listed(rt, backend, single, scope)))
@@ -144,6 +145,8 @@ def cmd_size(rt: Runtime, spec: str, max_depth: int | None, as_json: bool) -> No
         else:
             sizeless += 1
     if as_json:
+        import json
+
         figures = {"count": count, "bytes": total, "sizeless": sizeless}
         rt.out.write(json.dumps(figures, separators=(",", ":")) + "\n")
     else:

@@ -5,9 +5,6 @@ Pure functions of entries: the commands feed them from a walk and write the line
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -133,6 +130,9 @@ class LsfFormat:
                 fields.append(_mime_type(entry))
         if not self.csv:
             return self.separator.join(fields) + "\n"
+        import csv
+        import io
+
         buffer = io.StringIO()
         csv.writer(buffer, delimiter=self.separator, lineterminator="\n").writerow(fields)
         return buffer.getvalue()
@@ -176,6 +176,8 @@ def lsjson_item(
 
 def lsjson_document(items: Iterable[dict[str, Any]]) -> Iterable[str]:
     """rclone's lsjson array: one object per line, streamed."""
+    import json
+
     yield "[\n"
     first = True
     for item in items:

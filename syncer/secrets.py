@@ -11,7 +11,6 @@ remote never prompt for its password. Its output is cached for the life of the p
 from __future__ import annotations
 
 import shlex
-import subprocess
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -135,6 +134,8 @@ def run_secret_command(argv: Sequence[str], *, source: str = "", timeout: float 
     (the message carries the exit status and the first line of stderr), prints nothing, or prints something
     that is not UTF-8. Its stdout never appears in a message.
     """
+    import subprocess  # only when a command supplies a secret
+
     name = argv[0] if argv else ""
     try:
         result = subprocess.run(

@@ -134,25 +134,24 @@ def py(code: str) -> str:
 
 def test_config_path_precedence(tmp_path: Path) -> None:
     env = {"HOME": "/h", "SYNCER_CONFIG": "/from/env.yaml", "XDG_CONFIG_HOME": "/xdg"}
-    assert config_path("/explicit.yaml", env) == Path("/explicit.yaml")
-    assert config_path(None, env) == Path("/from/env.yaml")
-    assert config_path(None, {"HOME": "/h", "XDG_CONFIG_HOME": "/xdg"}) == Path("/xdg/syncer/config.yaml")
-    assert config_path(None, {"HOME": "/h"}) == Path("/h/.config/syncer/config.yaml")
-    assert config_path(None, {"HOME": "/h", "SYNCER_CONFIG": "", "XDG_CONFIG_HOME": ""}) == Path(
-        "/h/.config/syncer/config.yaml"
+    assert config_path("/explicit.yaml", env) == "/explicit.yaml"
+    assert config_path(None, env) == "/from/env.yaml"
+    assert config_path(None, {"HOME": "/h", "XDG_CONFIG_HOME": "/xdg"}) == "/xdg/syncer/config.yaml"
+    assert config_path(None, {"HOME": "/h"}) == "/h/.config/syncer/config.yaml"
+    assert (
+        config_path(None, {"HOME": "/h", "SYNCER_CONFIG": "", "XDG_CONFIG_HOME": ""})
+        == "/h/.config/syncer/config.yaml"
     )
     # the XDG spec: relative values are ignored
-    assert config_path(None, {"HOME": "/h", "XDG_CONFIG_HOME": "rel"}) == Path(
-        "/h/.config/syncer/config.yaml"
-    )
-    assert config_path("~/c.yaml", {"HOME": "/h"}) == Path.home() / "c.yaml"
-    assert default_config_path({"HOME": "/h"}) == Path("/h/.config/syncer/config.yaml")
+    assert config_path(None, {"HOME": "/h", "XDG_CONFIG_HOME": "rel"}) == "/h/.config/syncer/config.yaml"
+    assert config_path("~/c.yaml", {"HOME": "/h"}) == str(Path.home() / "c.yaml")
+    assert default_config_path({"HOME": "/h"}) == "/h/.config/syncer/config.yaml"
 
 
 def test_state_dir() -> None:
-    assert state_dir({"HOME": "/h", "SYNCER_STATE_DIR": "/s", "XDG_STATE_HOME": "/x"}) == Path("/s")
-    assert state_dir({"HOME": "/h", "XDG_STATE_HOME": "/x"}) == Path("/x/syncer")
-    assert state_dir({"HOME": "/h"}) == Path("/h/.local/state/syncer")
+    assert state_dir({"HOME": "/h", "SYNCER_STATE_DIR": "/s", "XDG_STATE_HOME": "/x"}) == "/s"
+    assert state_dir({"HOME": "/h", "XDG_STATE_HOME": "/x"}) == "/x/syncer"
+    assert state_dir({"HOME": "/h"}) == "/h/.local/state/syncer"
 
 
 def test_missing_default_config_is_empty(registry: Registry, env: dict[str, str]) -> None:
@@ -168,7 +167,7 @@ def test_missing_explicit_config_is_an_error(tmp_path: Path, registry: Registry,
         with pytest.raises(ConfigError) as info:
             load_config(path, env, registry)
         assert str(info.value) == f"config file not found: {missing}"
-    assert load_config(missing, env, registry, missing_ok=True) == Config(path=missing)
+    assert load_config(missing, env, registry, missing_ok=True) == Config(path=str(missing))
 
 
 def test_unreadable_config(tmp_path: Path, registry: Registry) -> None:
@@ -419,7 +418,7 @@ def test_structure_errors(tmp_path: Path, registry: Registry, text: str, expecte
 
 def test_reserved_sections_may_be_empty(tmp_path: Path, registry: Registry) -> None:
     config = load(write(tmp_path, "remotes:\ndefaults:\nfilters:\njobs:\n"), registry)
-    assert config == Config(path=tmp_path / "config.yaml")
+    assert config == Config(path=str(tmp_path / "config.yaml"))
 
 
 # -- remotes ------------------------------------------------------------------------------------------------
