@@ -194,8 +194,10 @@ def _config_args(sub: argparse.ArgumentParser) -> None:
     actions = sub.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser, required=True)
     shown = actions.add_parser("show", help="print the config with secrets redacted")
     shown.add_argument("remote", nargs="?", help="only this remote")
-    actions.add_parser("check", help="validate the config file")
-    actions.add_parser("path", help="print the config file's path")
+    checked = actions.add_parser("check", help="validate the config file")
+    located = actions.add_parser("path", help="print the config file's path")
+    for action in (shown, checked, located):
+        _add_global_flags(action, suppress=True)
 
 
 #: name -> (help, what adds its arguments); in the order ``--help`` lists them.
@@ -256,16 +258,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _log_level(args: argparse.Namespace) -> int | None:
+def _log_level(args: argparse.Namespace) -> str | None:
     """The level the command line asks for, or None to take the config's (default NOTICE)."""
     if args.log_level:
-        return LEVELS[args.log_level]
+        return str(args.log_level)
     if args.verbose >= 2:
-        return logging.DEBUG
+        return "DEBUG"
     if args.verbose == 1:
-        return logging.INFO
+        return "INFO"
     if args.quiet:
-        return logging.ERROR
+        return "ERROR"
     return None
 
 
@@ -386,17 +388,23 @@ def _run(args: argparse.Namespace) -> int:
     from backends import default_registry
 
     from .config import Config, config_path, load_config
+    from .options import resolve_global_options
     from .runtime import Runtime
 
     env = os.environ
     level = _log_level(args)
-    setup_logging(level or LEVELS["NOTICE"], log_file=args.log_file, json_log=args.use_json_log)
+    setup_logging(LEVELS[level or "NOTICE"], log_file=args.log_file, json_log=args.use_json_log)
     registry = default_registry()
     path = config_path(args.config, env)
     config: Config = load_config(path, env, registry)
-    defaults = config.defaults
-    if level is None and "log_level" in defaults:
-        set_level(LEVELS[str(defaults["log_level"])])
+    flags = {
+        "log_level": level,
+        "copy_links": args.copy_links,
+        "checkers": args.checkers,
+        "transfers": args.transfers,
+    }
+    options = resolve_global_options(config.defaults, env, flags)
+    set_level(LEVELS[options.log_level])
     out = sys.stdout
     if args.command == "config":
         _run_config_command(args, path, config, out)
@@ -404,16 +412,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "version":
         out.write(_version_text())
         return 0
-    copy_links = args.copy_links if args.copy_links is not None else defaults.get("copy_links")
     rt = Runtime(
         remotes=config.remotes,
         registry=registry,
         out=out,
         out_bytes=sys.stdout.buffer,
         dry_run=args.dry_run,
-        checkers=args.checkers or int(defaults.get("checkers", 8)),
-        transfers=args.transfers or int(defaults.get("transfers", 4)),
-        overrides={"copy_links": copy_links} if copy_links else {},
+        checkers=options.checkers,
+        transfers=options.transfers,
+        overrides={"copy_links": True} if options.copy_links else {},
     )
     try:
         _dispatch(args, rt)
