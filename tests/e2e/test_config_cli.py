@@ -129,3 +129,14 @@ def test_copyto_and_moveto_within_a_remote(run, tree: Tree) -> None:
     assert (tree.root / "moved.txt").stat().st_mtime_ns == tree["a.txt"].mtime_ns
     cat = run("cat", "work:moved.txt")
     assert cat.stdout == "hello\n"
+
+
+def test_the_example_config_is_valid(run, tmp_path: Path) -> None:
+    """config.example.yaml documents every option: it must stay a config syncer accepts."""
+    example = Path(__file__).resolve().parents[2] / "config.example.yaml"
+    proc = run("config", "check", "--config", example, env={"ARCHIVE_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{example}: OK (3 remotes)\n"
+    missing = run("config", "check", "--config", example)
+    assert missing.returncode == 2
+    assert "ARCHIVE_DIR" in missing.stderr
