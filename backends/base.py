@@ -362,6 +362,10 @@ class Backend(abc.ABC):
             return target
         return self.stat(target)
 
+    def with_root(self, root: str) -> Self:
+        """The same store seen from another root (a root in this backend's own form)."""
+        return type(self)(self.name, root, self.options)
+
     def same_store(self, other: Backend) -> bool:
         """True when ``other`` reaches the same objects as this backend (only its root may differ)."""
         return type(self) is type(other) and self.name == other.name and self.options == other.options

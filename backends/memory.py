@@ -158,6 +158,9 @@ class MemoryBackend(Backend):
         self.store = store if store is not None else MemoryStore()
         self._prefix: tuple[str, ...] = tuple(root.split("/")) if root else ()
 
+    def with_root(self, root: str) -> MemoryBackend:
+        return MemoryBackend(self.name, root, self.options, store=self.store)
+
     def same_store(self, other: Backend) -> bool:
         """Same store object, whatever the names: two fresh stores never share objects even if named alike."""
         return isinstance(other, MemoryBackend) and other.store is self.store

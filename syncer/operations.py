@@ -27,7 +27,7 @@ def shared_backend(src: Backend, dst: Backend) -> tuple[Backend, str, str] | Non
     elif common == dst.root:
         shared = dst
     else:
-        shared = type(src)(src.name, common, src.options)
+        shared = src.with_root(common)
     return shared, shared.path_of_root(src.root), shared.path_of_root(dst.root)
 
 

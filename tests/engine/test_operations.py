@@ -1,0 +1,55 @@
+"""One-file operations between two backends: server-side within one store, streamed across stores."""
+
+from __future__ import annotations
+
+import io
+
+from backends.memory import MemoryBackend, MemoryStore
+from syncer.operations import copy_file, move_file, shared_backend
+
+MTIME = 1_700_000_000_123_456_789
+
+
+def _backends() -> tuple[MemoryStore, MemoryBackend, MemoryBackend]:
+    store = MemoryStore()
+    src = MemoryBackend("m", "a/src", store=store)
+    dst = MemoryBackend("m", "b/dst", store=store)
+    src.put("f.txt", io.BytesIO(b"hello"), size=5, mtime_ns=MTIME)
+    return store, src, dst
+
+
+def test_two_roots_of_one_store_share_a_backend_on_that_store() -> None:
+    store, src, dst = _backends()
+    shared = shared_backend(src, dst)
+    assert shared is not None
+    backend, src_dir, dst_dir = shared
+    assert (backend.root, src_dir, dst_dir) == ("", "a/src", "b/dst")
+    assert isinstance(backend, MemoryBackend) and backend.store is store
+
+
+def test_copy_within_one_store_lands_in_that_store() -> None:
+    _, src, dst = _backends()
+    entry = copy_file(src, src.stat("f.txt"), dst, "sub/g.txt")
+    assert (entry.size, entry.mtime_ns) == (5, MTIME)
+    with dst.open_read("sub/g.txt") as stream:
+        assert stream.read() == b"hello"
+    assert src.exists("f.txt")
+
+
+def test_move_within_one_store_keeps_the_object() -> None:
+    _, src, dst = _backends()
+    before = src.stat("f.txt")
+    moved = move_file(src, before, dst, "g.txt")
+    assert moved.id == before.id
+    assert not src.exists("f.txt") and dst.exists("g.txt")
+
+
+def test_across_stores_the_data_is_streamed() -> None:
+    _, src, _ = _backends()
+    other = MemoryBackend("m", "x")  # same name, different store: not the same store
+    assert shared_backend(src, other) is None
+    entry = move_file(src, src.stat("f.txt"), other, "g.txt")
+    assert (entry.size, entry.mtime_ns) == (5, MTIME)
+    assert not src.exists("f.txt")
+    with other.open_read("g.txt") as stream:
+        assert stream.read() == b"hello"
