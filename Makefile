@@ -8,10 +8,12 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
+# compileall: where PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile the sources again.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]' --config-settings editable_mode=compat
+	$(BIN)/python -m compileall -q syncer backends filters
 	touch $(STAMP)
 
 test: install

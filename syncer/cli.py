@@ -7,6 +7,8 @@ on stderr and an exit code from rclone's table; a traceback only with ``-vv``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import logging
 import os
 import sys
@@ -463,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Names that are not valid UTF-8 go out as the bytes they are (stdout) or escaped (stderr).
             stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
     args: argparse.Namespace | None = None
+    # What start-up created lives as long as the process: keep it out of every garbage collection.
+    gc.freeze()
     try:
         arguments = sys.argv[1:] if argv is None else list(argv)
         args = build_parser(command_name(arguments)).parse_args(arguments)
@@ -480,6 +484,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.ERROR)
     except Exception as exc:
         return _fail(args, exc)
+
+
+def entry() -> NoReturn:
+    """The console script: ``main``, then a fast exit.
+
+    Everything is written and closed when ``main`` returns, so the interpreter's own teardown (freeing every
+    object of a large listing one by one) only makes the user wait: about 10 ms per 10,000 files.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can reach it
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":
