@@ -177,6 +177,46 @@ def _source_dest(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("dest")
 
 
+def _transfer_args(sub: argparse.ArgumentParser) -> None:
+    """copy, sync and move: rclone's comparison, deletion and retry flags."""
+    sub.add_argument("source")
+    sub.add_argument("dest")
+    compare = sub.add_argument_group("comparison")
+    compare.add_argument("--size-only", action="store_true", help="skip files whose size matches")
+    compare.add_argument("-c", "--checksum", action="store_true", help="compare hashes, not times")
+    compare.add_argument("-u", "--update", action="store_true", help="skip files newer on the destination")
+    compare.add_argument(
+        "--ignore-existing", action="store_true", help="skip files that exist on the destination"
+    )
+    compare.add_argument(
+        "-I", "--ignore-times", action="store_true", help="transfer every file unconditionally"
+    )
+    compare.add_argument("--ignore-size", action="store_true", help="do not compare sizes")
+    deleting = sub.add_argument_group("deleting (sync)")
+    timing = deleting.add_mutually_exclusive_group()
+    for when in ("before", "during", "after"):
+        timing.add_argument(f"--delete-{when}", dest="delete_timing", action="store_const", const=when)
+    deleting.add_argument(
+        "--max-delete", type=int, metavar="N", help="abort, changing nothing, above N deletes"
+    )
+    deleting.add_argument("--backup-dir", metavar="DIR", help="move deleted and replaced files into DIR")
+    deleting.add_argument(
+        "--suffix", default="", help="suffix for files moved aside (--backup-dir, or in place)"
+    )
+    deleting.add_argument(
+        "--hard-delete", action="store_true", help="delete for real instead of to the debris"
+    )
+    dirs = sub.add_argument_group("directories")
+    dirs.add_argument("--create-empty-src-dirs", action="store_true", help="make empty source dirs too")
+    dirs.add_argument("--delete-empty-src-dirs", action="store_true", help="move: remove emptied source dirs")
+    retries = sub.add_argument_group("retries and result")
+    retries.add_argument("--retries", type=int, default=3, metavar="N", help="retry the whole run (3)")
+    retries.add_argument("--low-level-retries", type=int, default=10, metavar="N", help="per operation (10)")
+    retries.add_argument(
+        "--error-on-no-transfer", action="store_true", help="exit 9 when nothing was transferred"
+    )
+
+
 def _size_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--json", action="store_true", help="format output as JSON")
@@ -216,6 +256,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "delete": ("Remove the files in path.", _delete_args),
     "purge": ("Remove the path and all of its contents.", _path_only),
     "cat": ("Concatenate any files and send them to stdout.", _cat_args),
+    "copy": ("Copy files from source to dest, skipping identical files.", _transfer_args),
+    "sync": ("Make source and dest identical, modifying destination only.", _transfer_args),
+    "move": ("Move files from source to dest.", _transfer_args),
     "copyto": ("Copy one file from source to dest, skipping identical files.", _source_dest),
     "moveto": ("Move one file from source to dest.", _source_dest),
     "size": ("Prints the total size and number of objects in remote:path.", _size_args),
@@ -292,7 +335,37 @@ def _run_config_command(args: argparse.Namespace, path: Any, config: Any, out: A
     out.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True) if shown else "# empty config\n")
 
 
-def _dispatch(args: argparse.Namespace, rt: Any) -> None:
+def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
+    from .compare import CompareOptions
+    from .options import DeleteTiming, SyncOptions
+
+    return SyncOptions(
+        compare=CompareOptions(
+            size_only=args.size_only,
+            checksum=args.checksum,
+            update=args.update,
+            ignore_existing=args.ignore_existing,
+            ignore_times=args.ignore_times,
+            ignore_size=args.ignore_size,
+        ),
+        dry_run=rt.dry_run,
+        transfers=rt.transfers,
+        checkers=rt.checkers,
+        delete_timing=DeleteTiming(args.delete_timing or "after"),
+        max_delete=args.max_delete,
+        backup_dir=args.backup_dir,
+        suffix=args.suffix,
+        hard_delete=args.hard_delete,
+        create_empty_src_dirs=args.create_empty_src_dirs,
+        delete_empty_src_dirs=args.delete_empty_src_dirs,
+        retries=args.retries,
+        low_level_retries=args.low_level_retries,
+        error_on_no_transfer=args.error_on_no_transfer,
+    )
+
+
+def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
+    """Run the command; an exit code when the command decides its own (else the run's errors decide)."""
     """Run one command; imports its module only when needed so start-up stays small."""
     from . import file_commands as fc
     from . import list_commands as lc
@@ -300,6 +373,11 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> None:
 
     name = args.command
     depth = args.max_depth
+    if name in ("copy", "sync", "move"):
+        from .plan import Mode
+        from .sync_commands import run_transfer
+
+        return run_transfer(rt, args.source, args.dest, Mode(name), _sync_options(args, rt))
     handlers: dict[str, Callable[[], None]] = {
         "ls": lambda: lc.cmd_ls(rt, args.path, depth),
         "lsl": lambda: lc.cmd_lsl(rt, args.path, depth),
@@ -373,6 +451,7 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> None:
         fc.cmd_about(rt, args.path, as_json=args.json, full=args.full)
     else:  # pragma: no cover - argparse only lets known commands through
         raise UsageError(f"unknown command {name!r}")
+    return None
 
 
 def _version_text() -> str:
@@ -425,7 +504,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides={"copy_links": True} if options.copy_links else {},
     )
     try:
-        _dispatch(args, rt)
+        code = _dispatch(args, rt)
     finally:
         rt.close()
         out.flush()
@@ -437,7 +516,7 @@ def _run(args: argparse.Namespace) -> int:
             "s" if rt.stats.errors != 1 else "",
             rt.stats.last_error,
         )
-    return rt.stats.exit_code()
+    return rt.stats.exit_code() if code is None else code
 
 
 def _fail(args: argparse.Namespace | None, exc: BaseException) -> int:

@@ -6,14 +6,16 @@ The engine's own SyncOptions will join this module; backends never see any of it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from backends.errors import ConfigError
 
+from .compare import CompareOptions
 from .config import DEFAULTS_KEYS, LOG_LEVELS
 
-__all__ = ["GlobalOptions", "resolve_global_options"]
+__all__ = ["DeleteTiming", "GlobalOptions", "SyncOptions", "resolve_global_options"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -64,3 +66,33 @@ def resolve_global_options(
         if name in values and values[name] < 1:
             raise ConfigError(f"--{name} must be at least 1, got {values[name]}")
     return GlobalOptions(**values)
+
+
+class DeleteTiming(Enum):
+    """When a sync deletes destination files: before, during or (rclone's default) after the transfers."""
+
+    BEFORE = "before"
+    DURING = "during"
+    AFTER = "after"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Everything copy/sync/move take besides their two locations; built by the CLI, read by the engine."""
+
+    compare: CompareOptions = field(default_factory=CompareOptions)
+    dry_run: bool = False
+    transfers: int = 4
+    checkers: int = 8
+    delete_timing: DeleteTiming = DeleteTiming.AFTER
+    max_delete: int | None = None
+    backup_dir: str | None = None
+    suffix: str = ""
+    hard_delete: bool = False
+    create_empty_src_dirs: bool = False
+    delete_empty_src_dirs: bool = False
+    retries: int = 3
+    low_level_retries: int = 10
+    retries_sleep_s: float = 0.0
+    error_on_no_transfer: bool = False
+    debris_keep_s: float | None = None

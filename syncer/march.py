@@ -1,0 +1,126 @@
+"""Marching two trees in step: each directory listed on both sides, names paired up, nothing transferred.
+
+Directory by directory, so memory holds one directory's listings at a time rather than two whole trees, and
+sub-directories present on only one side are still walked (all their entries are one-sided). Duplicate names
+(MEGA allows them) are reported and left alone: syncing one of them at random would be a silent choice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from backends import Backend, Entry
+from backends import paths as rpaths
+from backends.errors import BackendError, DirNotFound, NotADirectory, NotFound
+
+from .accounting import Stats
+
+__all__ = ["Match", "march"]
+
+log = logging.getLogger("syncer.march")
+
+#: Decides whether an entry takes part (filters); None means everything does.
+EntryFilter = Callable[[Entry], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One path and what each side has there (None: nothing)."""
+
+    path: str
+    src: Entry | None
+    dst: Entry | None
+
+
+def _index(entries: list[Entry], side: str, backend: Backend, stats: Stats) -> dict[str, Entry]:
+    """Entries by name; a name held by several objects is reported and left out."""
+    index: dict[str, Entry] = {}
+    duplicates: set[str] = set()
+    for entry in entries:
+        name = entry.name
+        if name in index:
+            duplicates.add(name)
+        else:
+            index[name] = entry
+    for name in sorted(duplicates):
+        path = index[name].path
+        del index[name]
+        stats.error(
+            BackendError(f"duplicate name on the {side} (run dedupe); skipped", path=path),
+            backend.describe(path),
+        )
+    return index
+
+
+def _list(backend: Backend, directory: str, side: str, stats: Stats) -> list[Entry] | None:
+    try:
+        return backend.list(directory)
+    except BackendError as exc:
+        stats.error(exc, f"{backend.describe(directory)}: error listing {side}")
+        return None
+
+
+def march(
+    src: Backend,
+    dst: Backend,
+    *,
+    stats: Stats,
+    keep: EntryFilter | None = None,
+    skip_root_names: frozenset[str] = frozenset(),
+) -> Iterator[Match]:
+    """Every path under either root, each directory's names in sorted order, parents before children.
+
+    ``keep`` filters entries on both sides (an excluded entry is never yielded, so never touched);
+    ``skip_root_names`` are names at the top level that belong to the engine (the debris folder).
+    The source root must exist (DirNotFound); a missing destination root is an empty one.
+    """
+    try:
+        root = src.stat("")
+    except NotFound as exc:
+        raise DirNotFound(path=src.describe()) from exc
+    if not root.is_dir:
+        raise NotADirectory(path=src.describe())
+    pending: list[tuple[str, bool, bool]] = [("", True, True)]  # (directory, on src, on dst)
+    while pending:
+        directory, on_src, on_dst = pending.pop()
+        src_entries: list[Entry] = []
+        dst_entries: list[Entry] = []
+        if on_src:
+            listed = _list(src, directory, "source", stats)
+            if listed is None:
+                continue  # never act on a directory whose source side could not be read
+            src_entries = listed
+        if on_dst:
+            try:
+                dst_entries = dst.list(directory)
+            except NotFound:
+                dst_entries = []
+            except BackendError as exc:
+                stats.error(exc, f"{dst.describe(directory)}: error listing destination")
+                continue
+        if keep is not None:
+            src_entries = [e for e in src_entries if keep(e)]
+            dst_entries = [e for e in dst_entries if keep(e)]
+        if not directory and skip_root_names:
+            src_entries = [e for e in src_entries if e.name not in skip_root_names]
+            dst_entries = [e for e in dst_entries if e.name not in skip_root_names]
+        src_index = _index(src_entries, "source", src, stats)
+        dst_index = _index(dst_entries, "destination", dst, stats)
+        subdirs: list[tuple[str, bool, bool]] = []
+        for name in sorted(src_index.keys() | dst_index.keys()):
+            s = src_index.get(name)
+            d = dst_index.get(name)
+            path = rpaths.join(directory, name)
+            if s is not None and d is not None and s.is_dir != d.is_dir:
+                kind = "directory" if s.is_dir else "file"
+                stats.error(
+                    BackendError(f"is a {kind} on the source but not on the destination; skipped", path=path),
+                    dst.describe(path),
+                )
+                continue
+            yield Match(path, s, d)
+            if (s is not None and s.is_dir) or (d is not None and d.is_dir):
+                subdirs.append((path, s is not None, d is not None))
+        pending.extend(reversed(subdirs))

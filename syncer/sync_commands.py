@@ -1,0 +1,129 @@
+"""copy, sync and move: march -> compare -> plan -> execute, retried as a whole when something failed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from backends import Backend, HashType
+from backends.errors import BackendError
+
+from .compare import common_hash, modify_window_ns
+from .debris import DEBRIS_DIR, Disposal, DisposalMode, cleanup_debris
+from .errors import ExitCode, SafetyAbort, UsageError
+from .executor import ExecOptions, execute
+from .march import Match, march
+from .options import SyncOptions
+from .plan import Mode, Plan, Planner, PlanOptions, plan_all
+from .runtime import Runtime
+
+__all__ = ["run_transfer"]
+
+log = logging.getLogger("syncer")
+
+
+def _hash_or_empty(backend: Backend, match_entry: object, kind: HashType) -> str:
+    try:
+        return backend.hash(match_entry, kind)  # type: ignore[arg-type]
+    except BackendError as exc:
+        log.debug("%s: no %s hash: %s", backend.describe(), kind, exc)
+        return ""
+
+
+def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: SyncOptions) -> Plan:
+    """March both sides and decide every action; hashes, where a decision needs them, fetched in parallel."""
+    compare = options.compare
+    window = compare.modify_window_ns
+    if window is None:
+        window = modify_window_ns(src.features, dst.features)
+    hash_kind = common_hash(src.features, dst.features)
+    if compare.checksum and hash_kind is None:
+        offered = [", ".join(sorted(b.features.hashes)) or "none" for b in (src, dst)]
+        raise UsageError(
+            f"--checksum: {src.describe()} and {dst.describe()} have no hash in common "
+            f"({offered[0]} vs {offered[1]})"
+        )
+    planner = Planner(
+        PlanOptions(
+            mode=mode,
+            compare=compare,
+            window_ns=window,
+            hash_kind=hash_kind,
+            can_set_mtime=dst.features.can_set_mtime,
+            create_empty_src_dirs=options.create_empty_src_dirs,
+            delete_empty_src_dirs=options.delete_empty_src_dirs,
+        )
+    )
+    with rt.located(src):
+        matches = march(src, dst, stats=rt.stats, skip_root_names=frozenset({DEBRIS_DIR}))
+        pending = plan_all(planner, matches)
+    if pending and hash_kind is not None:
+        kind = hash_kind
+
+        def hashes(match: Match) -> tuple[str, str]:
+            return _hash_or_empty(src, match.src, kind), _hash_or_empty(dst, match.dst, kind)
+
+        with ThreadPoolExecutor(max_workers=max(1, options.checkers)) as pool:
+            for waiting, (src_hash, dst_hash) in zip(
+                pending, pool.map(lambda p: hashes(p.match), pending), strict=True
+            ):
+                planner.resolved(waiting, src_hash, dst_hash)
+    return planner.finish()
+
+
+def _disposal(rt: Runtime, mode: Mode, options: SyncOptions) -> Disposal:
+    if options.backup_dir or options.suffix:
+        backup = rt.open(options.backup_dir) if options.backup_dir else None
+        return Disposal(DisposalMode.BACKUP, backup=backup, suffix=options.suffix, day=Disposal.today())
+    if options.hard_delete or mode is not Mode.SYNC:
+        return Disposal(DisposalMode.HARD)
+    return Disposal(DisposalMode.DEBRIS, day=Disposal.today())
+
+
+def _report_dry_run(plan: Plan, dst: Backend, src: Backend) -> None:
+    for path, what in plan.describe():
+        log.warning(
+            "%s: Skipped %s as --dry-run is set", dst.describe(path) if path else src.describe(), what
+        )
+
+
+def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options: SyncOptions) -> int:
+    """The copy/sync/move command; returns its exit code (errors were logged as they happened)."""
+    src = rt.open(src_spec)
+    dst = rt.open(dst_spec)
+    disposal = _disposal(rt, mode, options)
+    exec_options = ExecOptions(
+        transfers=options.transfers,
+        delete_timing=options.delete_timing,
+        disposal=disposal,
+        keep_replaced=mode is Mode.SYNC or disposal.mode is DisposalMode.BACKUP,
+        low_level_retries=options.low_level_retries,
+    )
+    attempts = max(1, options.retries)
+    for attempt in range(1, attempts + 1):
+        plan = make_plan(rt, src, dst, mode, options)
+        if options.max_delete is not None and plan.deletes > options.max_delete:
+            raise SafetyAbort(
+                f"--max-delete {options.max_delete}: this run would delete {plan.deletes} files; "
+                "nothing was changed"
+            )
+        if options.dry_run:
+            _report_dry_run(plan, dst, src)
+            return rt.stats.exit_code()
+        execute(plan, src, dst, exec_options, rt.stats)
+        if not rt.stats.errors or attempt == attempts:
+            break
+        log.error("Attempt %d/%d failed with %d errors and: %s", attempt, attempts, rt.stats.errors,
+                  rt.stats.last_error)  # fmt: skip
+        rt.stats.reset_errors()
+        if options.retries_sleep_s:
+            time.sleep(options.retries_sleep_s)
+    if mode is Mode.SYNC and options.debris_keep_s is not None and not rt.stats.errors:
+        cleanup_debris(dst, older_than_s=options.debris_keep_s)
+    log.info("%s", rt.stats.summary())
+    if rt.stats.errors:
+        return rt.stats.exit_code()
+    if options.error_on_no_transfer and rt.stats.transfers == 0:
+        return int(ExitCode.NO_TRANSFER)
+    return 0
