@@ -6,7 +6,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from backends import Backend, HashType
+from backends import Backend, Entry, HashType
 from backends.errors import BackendError
 
 from .compare import common_hash, modify_window_ns
@@ -23,9 +23,11 @@ __all__ = ["run_transfer"]
 log = logging.getLogger("syncer")
 
 
-def _hash_or_empty(backend: Backend, match_entry: object, kind: HashType) -> str:
+def _hash_or_empty(backend: Backend, entry: Entry | None, kind: HashType) -> str:
+    if entry is None:
+        return ""
     try:
-        return backend.hash(match_entry, kind)  # type: ignore[arg-type]
+        return backend.hash(entry, kind)
     except BackendError as exc:
         log.debug("%s: no %s hash: %s", backend.describe(), kind, exc)
         return ""
@@ -82,10 +84,9 @@ def _disposal(rt: Runtime, mode: Mode, options: SyncOptions) -> Disposal:
 
 
 def _report_dry_run(plan: Plan, dst: Backend, src: Backend) -> None:
-    for path, what in plan.describe():
-        log.warning(
-            "%s: Skipped %s as --dry-run is set", dst.describe(path) if path else src.describe(), what
-        )
+    for path, verb, detail in plan.describe():
+        where = src if plan.mode is Mode.MOVE and "source" in verb else dst
+        log.warning("%s: Skipped %s as --dry-run is set (%s)", where.describe(path), verb, detail)
 
 
 def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options: SyncOptions) -> int:

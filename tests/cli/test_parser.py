@@ -26,7 +26,16 @@ def test_command_name(argv: list[str], expected: str | None) -> None:
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_each_command_parses_with_only_its_own_parser(name: str) -> None:
-    argv = {"copyto": ["a", "b"], "moveto": ["a", "b"], "version": [], "config": ["path"]}.get(name, ["p"])
+    two = ["a", "b"]
+    argv = {
+        "copyto": two,
+        "moveto": two,
+        "copy": two,
+        "sync": two,
+        "move": two,
+        "version": [],
+        "config": ["path"],
+    }.get(name, ["p"])
     full = build_parser().parse_args([name, *argv, "-v"])
     alone = build_parser(only=name).parse_args([name, *argv, "-v"])
     assert vars(full) == vars(alone)
