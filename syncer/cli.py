@@ -217,6 +217,23 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("source")
+    sub.add_argument("dest")
+    sub.add_argument(
+        "--one-way", action="store_true", help="only check that source files match the destination"
+    )
+    sub.add_argument("--size-only", action="store_true", help="only compare sizes, not hashes")
+    sub.add_argument("--download", action="store_true", help="compare the bytes of both sides")
+    reports = sub.add_argument_group("report files ('-' for stdout)")
+    reports.add_argument("--combined", metavar="FILE", help="every path with = - + * ! before it")
+    reports.add_argument("--differ", metavar="FILE", help="paths that differ")
+    reports.add_argument("--missing-on-src", metavar="FILE", help="paths only on the destination")
+    reports.add_argument("--missing-on-dst", metavar="FILE", help="paths only on the source")
+    reports.add_argument("--match", metavar="FILE", help="paths that match")
+    reports.add_argument("--error", metavar="FILE", help="paths that could not be checked")
+
+
 def _size_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("path")
     sub.add_argument("--json", action="store_true", help="format output as JSON")
@@ -259,6 +276,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "copy": ("Copy files from source to dest, skipping identical files.", _transfer_args),
     "sync": ("Make source and dest identical, modifying destination only.", _transfer_args),
     "move": ("Move files from source to dest.", _transfer_args),
+    "check": ("Checks the files in the source and destination match.", _check_args),
     "copyto": ("Copy one file from source to dest, skipping identical files.", _source_dest),
     "moveto": ("Move one file from source to dest.", _source_dest),
     "size": ("Prints the total size and number of objects in remote:path.", _size_args),
@@ -378,6 +396,22 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         from .sync_commands import run_transfer
 
         return run_transfer(rt, args.source, args.dest, Mode(name), _sync_options(args, rt))
+    if name == "check":
+        from .check import CheckOptions, run_check
+
+        check_options = CheckOptions(
+            one_way=args.one_way,
+            size_only=args.size_only,
+            download=args.download,
+            checkers=rt.checkers,
+            combined=args.combined,
+            differ=args.differ,
+            missing_on_src=args.missing_on_src,
+            missing_on_dst=args.missing_on_dst,
+            match=args.match,
+            error=args.error,
+        )
+        return run_check(rt, args.source, args.dest, check_options)
     handlers: dict[str, Callable[[], None]] = {
         "ls": lambda: lc.cmd_ls(rt, args.path, depth),
         "lsl": lambda: lc.cmd_lsl(rt, args.path, depth),
