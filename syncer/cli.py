@@ -98,6 +98,15 @@ def _add_global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
     )
 
 
+def _rate(text: str) -> float | None:
+    from .bwlimit import parse_rate
+
+    try:
+        return parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _hash_type(text: str) -> HashType:
     try:
         return HashType(text.lower().replace("-", ""))
@@ -209,6 +218,14 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     dirs = sub.add_argument_group("directories")
     dirs.add_argument("--create-empty-src-dirs", action="store_true", help="make empty source dirs too")
     dirs.add_argument("--delete-empty-src-dirs", action="store_true", help="move: remove emptied source dirs")
+    shown = sub.add_argument_group("progress")
+    shown.add_argument(
+        "-P", "--progress", action="store_true", help="show progress (plain lines without a tty)"
+    )
+    shown.add_argument("--stats-one-line", action="store_true", help="one line of stats per report")
+    shown.add_argument(
+        "--bwlimit", type=_rate, metavar="RATE", help="total bandwidth limit, e.g. 10M (MiB/s)"
+    )
     retries = sub.add_argument_group("retries and result")
     retries.add_argument("--retries", type=int, default=3, metavar="N", help="retry the whole run (3)")
     retries.add_argument("--low-level-retries", type=int, default=10, metavar="N", help="per operation (10)")
@@ -379,6 +396,9 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
         retries=args.retries,
         low_level_retries=args.low_level_retries,
         error_on_no_transfer=args.error_on_no_transfer,
+        progress=args.progress,
+        stats_one_line=args.stats_one_line,
+        bwlimit=args.bwlimit,
     )
 
 

@@ -15,6 +15,7 @@ from backends import Backend
 from backends.errors import BackendError, DirectoryNotEmpty, NotFound
 
 from .accounting import Stats
+from .bwlimit import BandwidthLimit
 from .debris import Disposal, dispose
 from .operations import copy_file, move_file
 from .options import DeleteTiming
@@ -34,6 +35,7 @@ class ExecOptions:
     #: Replaced files (sync) go where deleted ones go; a plain copy overwrites unless --backup-dir is set.
     keep_replaced: bool = False
     low_level_retries: int = 10
+    limit: BandwidthLimit | None = None
 
 
 def _deepest_first(paths: Iterable[str]) -> list[str]:
@@ -57,6 +59,9 @@ class _Runner:
         if isinstance(action, Copy):
             target = dst.describe(action.path)
 
+            def flowed(count: int) -> None:
+                stats.flowed(action.path, count)
+
             def run() -> None:
                 if action.replaces is not None and options.keep_replaced:
                     try:
@@ -64,13 +69,14 @@ class _Runner:
                         log.info("%s: Replaced file %s", target, where)
                     except NotFound:
                         pass  # already gone: a retry after a dispose that succeeded
-                if self.plan.mode is Mode.MOVE:
-                    move_file(src, action.src, dst, action.path)
-                else:
-                    copy_file(src, action.src, dst, action.path)
+                transfer = move_file if self.plan.mode is Mode.MOVE else copy_file
+                stats.end(action.path, ok=False, size=0)  # a retry starts the count again
+                stats.begin(action.path, action.src.size)
+                transfer(src, action.src, dst, action.path, on_bytes=flowed, limit=options.limit)
 
-            if self.attempt(action, target, run):
-                stats.count(transfers=1, bytes=max(0, action.src.size))
+            ok = self.attempt(action, target, run)
+            stats.end(action.path, ok=ok, size=action.src.size)
+            if ok:
                 moved = "Moved" if self.plan.mode is Mode.MOVE else "Copied"
                 log.info("%s: %s (%s)", target, moved, "replaced existing" if action.replaces else "new")
         elif isinstance(action, SetMtime):

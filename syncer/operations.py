@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from backends import Backend, Entry
 from backends import paths as rpaths
+from backends.base import BinaryReader
 from backends.errors import IntegrityError
 
-__all__ = ["copy_file", "move_file", "shared_backend"]
+from .bwlimit import BandwidthLimit
+from .compare import common_hash
+
+__all__ = ["Metered", "copy_file", "move_file", "shared_backend"]
 
 log = logging.getLogger("syncer.operations")
 
@@ -31,28 +36,74 @@ def shared_backend(src: Backend, dst: Backend) -> tuple[Backend, str, str] | Non
     return shared, shared.path_of_root(src.root), shared.path_of_root(dst.root)
 
 
-def copy_file(src: Backend, entry: Entry, dst: Backend, dst_path: str) -> Entry:
+class Metered:
+    """A reader that reports each block to ``on_bytes`` and waits on ``limit`` (``--bwlimit``)."""
+
+    def __init__(
+        self, stream: BinaryReader, on_bytes: Callable[[int], None], limit: BandwidthLimit | None
+    ) -> None:
+        self._stream, self._on_bytes, self._limit = stream, on_bytes, limit
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size)
+        if data:
+            if self._limit is not None:
+                self._limit.take(len(data))
+            self._on_bytes(len(data))
+        return data
+
+
+def copy_file(
+    src: Backend,
+    entry: Entry,
+    dst: Backend,
+    dst_path: str,
+    *,
+    on_bytes: Callable[[int], None] | None = None,
+    limit: BandwidthLimit | None = None,
+) -> Entry:
     """Copy ``entry`` from ``src`` to ``dst_path`` on ``dst``: server-side if possible, else streamed.
 
-    A streamed copy is checked for size; the destination never holds a partial file (``put`` is atomic).
+    A streamed copy is checked for size, and for a hash both sides know without reading the data; the
+    destination never holds a partial file (``put`` is atomic). ``on_bytes`` sees streamed bytes as they flow.
     """
     shared = shared_backend(src, dst)
-    if shared is not None and shared[0].features.server_side_copy:
+    if shared is not None and shared[0].features.server_side_copy and limit is None:
         backend, src_dir, dst_dir = shared
         return backend.copy(rpaths.join(src_dir, entry.path), rpaths.join(dst_dir, dst_path))
     with src.open_read(entry) as stream:
-        written = dst.put(dst_path, stream, size=entry.size, mtime_ns=entry.mtime_ns, hashes=entry.hashes)
+        reader: BinaryReader = stream
+        if on_bytes is not None or limit is not None:
+            reader = Metered(stream, on_bytes or _ignore, limit)
+        written = dst.put(dst_path, reader, size=entry.size, mtime_ns=entry.mtime_ns, hashes=entry.hashes)
     if entry.size >= 0 and written.size >= 0 and written.size != entry.size:
         raise IntegrityError(f"size {written.size} after copy, expected {entry.size}", path=dst_path)
+    kind = common_hash(src.features, dst.features, cheap_only=True)
+    if kind is not None:
+        expected, actual = entry.hashes.get(kind), written.hashes.get(kind)
+        if expected and actual and expected != actual:
+            raise IntegrityError(f"{kind} differs after copy", path=dst_path)
     return written
 
 
-def move_file(src: Backend, entry: Entry, dst: Backend, dst_path: str) -> Entry:
+def _ignore(count: int) -> None:
+    del count
+
+
+def move_file(
+    src: Backend,
+    entry: Entry,
+    dst: Backend,
+    dst_path: str,
+    *,
+    on_bytes: Callable[[int], None] | None = None,
+    limit: BandwidthLimit | None = None,
+) -> Entry:
     """Move ``entry`` to ``dst_path`` on ``dst``: a rename on a shared store, else copy then delete."""
     shared = shared_backend(src, dst)
     if shared is not None and shared[0].features.server_side_move:
         backend, src_dir, dst_dir = shared
         return backend.move(rpaths.join(src_dir, entry.path), rpaths.join(dst_dir, dst_path))
-    written = copy_file(src, entry, dst, dst_path)
+    written = copy_file(src, entry, dst, dst_path, on_bytes=on_bytes, limit=limit)
     src.remove(entry)
     return written

@@ -96,3 +96,7 @@ class SyncOptions:
     retries_sleep_s: float = 0.0
     error_on_no_transfer: bool = False
     debris_keep_s: float | None = None
+    progress: bool = False
+    stats_interval_s: float | None = None
+    stats_one_line: bool = False
+    bwlimit: float | None = None  # bytes per second

@@ -9,13 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from backends import Backend, Entry, HashType
 from backends.errors import BackendError
 
+from .bwlimit import BandwidthLimit
 from .compare import common_hash, modify_window_ns
 from .debris import DEBRIS_DIR, Disposal, DisposalMode, cleanup_debris
 from .errors import ExitCode, SafetyAbort, UsageError
 from .executor import ExecOptions, execute
 from .march import Match, march
 from .options import SyncOptions
-from .plan import Mode, Plan, Planner, PlanOptions, plan_all
+from .plan import Copy, Mode, Plan, Planner, PlanOptions, plan_all
+from .progress import Reporter
 from .runtime import Runtime
 
 __all__ = ["run_transfer"]
@@ -95,31 +97,23 @@ def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options:
     dst = rt.open(dst_spec)
     disposal = _disposal(rt, mode, options)
     exec_options = ExecOptions(
+        limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
         transfers=options.transfers,
         delete_timing=options.delete_timing,
         disposal=disposal,
         keep_replaced=mode is Mode.SYNC or disposal.mode is DisposalMode.BACKUP,
         low_level_retries=options.low_level_retries,
     )
-    attempts = max(1, options.retries)
-    for attempt in range(1, attempts + 1):
-        plan = make_plan(rt, src, dst, mode, options)
-        if options.max_delete is not None and plan.deletes > options.max_delete:
-            raise SafetyAbort(
-                f"--max-delete {options.max_delete}: this run would delete {plan.deletes} files; "
-                "nothing was changed"
-            )
+    reporter = Reporter(
+        rt.stats,
+        progress=options.progress,
+        interval=options.stats_interval_s,
+        one_line=options.stats_one_line,
+    )
+    with reporter:
+        _attempts(rt, src, dst, mode, options, exec_options)
         if options.dry_run:
-            _report_dry_run(plan, dst, src)
             return rt.stats.exit_code()
-        execute(plan, src, dst, exec_options, rt.stats)
-        if not rt.stats.errors or attempt == attempts:
-            break
-        log.error("Attempt %d/%d failed with %d errors and: %s", attempt, attempts, rt.stats.errors,
-                  rt.stats.last_error)  # fmt: skip
-        rt.stats.reset_errors()
-        if options.retries_sleep_s:
-            time.sleep(options.retries_sleep_s)
     if mode is Mode.SYNC and options.debris_keep_s is not None and not rt.stats.errors:
         cleanup_debris(dst, older_than_s=options.debris_keep_s)
     log.info("%s", rt.stats.summary())
@@ -128,3 +122,31 @@ def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options:
     if options.error_on_no_transfer and rt.stats.transfers == 0:
         return int(ExitCode.NO_TRANSFER)
     return 0
+
+
+def _attempts(
+    rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: SyncOptions, exec_options: ExecOptions
+) -> None:
+    """Plan and execute, again from the start (up to ``--retries`` times) while errors remain."""
+    attempts = max(1, options.retries)
+    for attempt in range(1, attempts + 1):
+        plan = make_plan(rt, src, dst, mode, options)
+        copies = [a for a in plan.actions if isinstance(a, Copy)]
+        rt.stats.planned_transfers = rt.stats.transfers + len(copies)
+        rt.stats.planned_bytes = rt.stats.bytes + sum(max(0, a.src.size) for a in copies)
+        if options.max_delete is not None and plan.deletes > options.max_delete:
+            raise SafetyAbort(
+                f"--max-delete {options.max_delete}: this run would delete {plan.deletes} files; "
+                "nothing was changed"
+            )
+        if options.dry_run:
+            _report_dry_run(plan, dst, src)
+            return
+        execute(plan, src, dst, exec_options, rt.stats)
+        if not rt.stats.errors or attempt == attempts:
+            break
+        log.error("Attempt %d/%d failed with %d errors and: %s", attempt, attempts, rt.stats.errors,
+                  rt.stats.last_error)  # fmt: skip
+        rt.stats.reset_errors()
+        if options.retries_sleep_s:
+            time.sleep(options.retries_sleep_s)
