@@ -351,6 +351,11 @@ class Backend(abc.ABC):
         """Move a file to the backend's own trash (``features.trash``)."""
         raise NotSupported(f"{self.type_name} has no trash")
 
+    def cleanup(self, *, older_than_s: float | None = None) -> None:
+        """Empty the backend's trash (``features.trash``); only what was trashed ``older_than_s`` ago, if
+        set."""
+        raise NotSupported(f"{self.type_name} has no trash")
+
     def close(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing to release
         """Release connections and flush caches. Idempotent."""
 

@@ -107,6 +107,16 @@ def _rate(text: str) -> float | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _duration(text: str) -> float | None:
+    """rclone's durations (``90s``, ``1h30m``, ``30d``, ``off``) in seconds."""
+    from filters.filter import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _hash_type(text: str) -> HashType:
     try:
         return HashType(text.lower().replace("-", ""))
@@ -201,6 +211,9 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
         "-I", "--ignore-times", action="store_true", help="transfer every file unconditionally"
     )
     compare.add_argument("--ignore-size", action="store_true", help="do not compare sizes")
+    compare.add_argument(
+        "--modify-window", type=_duration, metavar="DURATION", help="max time difference to be the same"
+    )
     deleting = sub.add_argument_group("deleting (sync)")
     timing = deleting.add_mutually_exclusive_group()
     for when in ("before", "during", "after"):
@@ -215,6 +228,9 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     deleting.add_argument(
         "--hard-delete", action="store_true", help="delete for real instead of to the debris"
     )
+    deleting.add_argument(
+        "--debris-keep", type=_duration, metavar="AGE", help="after a sync, prune debris older than AGE (30d)"
+    )
     dirs = sub.add_argument_group("directories")
     dirs.add_argument("--create-empty-src-dirs", action="store_true", help="make empty source dirs too")
     dirs.add_argument("--delete-empty-src-dirs", action="store_true", help="move: remove emptied source dirs")
@@ -222,6 +238,7 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     shown.add_argument(
         "-P", "--progress", action="store_true", help="show progress (plain lines without a tty)"
     )
+    shown.add_argument("--stats", type=_duration, metavar="INTERVAL", help="log stats every INTERVAL (1m)")
     shown.add_argument("--stats-one-line", action="store_true", help="one line of stats per report")
     shown.add_argument(
         "--bwlimit", type=_rate, metavar="RATE", help="total bandwidth limit, e.g. 10M (MiB/s)"
@@ -229,6 +246,7 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     retries = sub.add_argument_group("retries and result")
     retries.add_argument("--retries", type=int, default=3, metavar="N", help="retry the whole run (3)")
     retries.add_argument("--low-level-retries", type=int, default=10, metavar="N", help="per operation (10)")
+    retries.add_argument("--retries-sleep", type=_duration, metavar="DURATION", help="wait between retries")
     retries.add_argument(
         "--error-on-no-transfer", action="store_true", help="exit 9 when nothing was transferred"
     )
@@ -249,6 +267,13 @@ def _check_args(sub: argparse.ArgumentParser) -> None:
     reports.add_argument("--missing-on-dst", metavar="FILE", help="paths only on the source")
     reports.add_argument("--match", metavar="FILE", help="paths that match")
     reports.add_argument("--error", metavar="FILE", help="paths that could not be checked")
+
+
+def _cleanup_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("path")
+    sub.add_argument(
+        "--older-than", type=_duration, metavar="AGE", help="only debris older than AGE (e.g. 30d)"
+    )
 
 
 def _size_args(sub: argparse.ArgumentParser) -> None:
@@ -298,6 +323,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "moveto": ("Move one file from source to dest.", _source_dest),
     "size": ("Prints the total size and number of objects in remote:path.", _size_args),
     "about": ("Get quota information from the remote.", _about_args),
+    "cleanup": ("Empty the debris folder (and the trash, where the backend has one).", _cleanup_args),
     "version": ("Show the version number.", _no_args),
     "config": ("Show, check or locate the configuration.", _config_args),
 }
@@ -382,6 +408,7 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
             ignore_existing=args.ignore_existing,
             ignore_times=args.ignore_times,
             ignore_size=args.ignore_size,
+            modify_window_ns=None if args.modify_window is None else int(args.modify_window * 1e9),
         ),
         dry_run=rt.dry_run,
         transfers=rt.transfers,
@@ -397,7 +424,10 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
         low_level_retries=args.low_level_retries,
         error_on_no_transfer=args.error_on_no_transfer,
         progress=args.progress,
+        stats_interval_s=args.stats,
         stats_one_line=args.stats_one_line,
+        retries_sleep_s=args.retries_sleep or 0.0,
+        debris_keep_s=args.debris_keep,
         bwlimit=args.bwlimit,
     )
 
@@ -416,6 +446,9 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         from .sync_commands import run_transfer
 
         return run_transfer(rt, args.source, args.dest, Mode(name), _sync_options(args, rt))
+    if name == "cleanup":
+        fc.cmd_cleanup(rt, args.path, older_than_s=args.older_than)
+        return None
     if name == "check":
         from .check import CheckOptions, run_check
 

@@ -94,8 +94,8 @@ def cleanup_debris(
             stamp = time.mktime(time.strptime(day.name, "%Y-%m-%d"))
         except ValueError:
             continue
-        if older_than_s is not None and now - (stamp + 86400) < older_than_s:
-            continue  # the day's last second is not yet old enough
+        if older_than_s is not None and older_than_s > 0 and now - (stamp + 86400) < older_than_s:
+            continue  # judged by the day's last second: never removes debris younger than asked
         files += sum(1 for e in backend.walk(day.path) if not e.is_dir)
         backend.purge(day.path)
         folders += 1

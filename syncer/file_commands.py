@@ -24,6 +24,7 @@ __all__ = [
     "CatRange",
     "cmd_about",
     "cmd_cat",
+    "cmd_cleanup",
     "cmd_copyto",
     "cmd_delete",
     "cmd_mkdir",
@@ -213,6 +214,21 @@ def cmd_moveto(rt: Runtime, src_spec: str, dst_spec: str) -> None:
         return
     move_file(src, entry, dst, dst_leaf)
     log.info("%s: Moved", target)
+
+
+def cmd_cleanup(rt: Runtime, spec: str, *, older_than_s: float | None) -> None:
+    """Empty the debris folder of a sync destination (day folders older than ``older_than_s``), and the
+    backend's own trash where it has one."""
+    from .debris import cleanup_debris
+
+    backend = rt.open(spec)
+    if rt.skip("clean up debris", backend.describe()):
+        return
+    with rt.located(backend):
+        files, days = cleanup_debris(backend, older_than_s=older_than_s)
+        if backend.features.trash:
+            backend.cleanup(older_than_s=older_than_s)
+    log.warning("%s: removed %d debris files in %d day folders", backend.describe(), files, days)
 
 
 def cmd_about(rt: Runtime, spec: str, *, as_json: bool, full: bool) -> None:
