@@ -62,13 +62,18 @@ def common_hash(a: Features, b: Features, *, cheap_only: bool = False) -> HashTy
     return None
 
 
+def _same_time(a: int, b: int, window_ns: int) -> bool:
+    """rclone's rule: the difference is strictly inside the window (a window of 0 or 1 ns: identical)."""
+    return abs(a - b) < window_ns if window_ns > 1 else a == b
+
+
 def same_size_and_time(src: Entry, dst: Entry, window_ns: int | None) -> bool:
     """Equal sizes, and mtimes within ``window_ns`` (sizes only when a side keeps no mtime)."""
     if src.size != dst.size:
         return False
     if window_ns is None or src.mtime_ns is None or dst.mtime_ns is None:
         return True
-    return abs(src.mtime_ns - dst.mtime_ns) <= window_ns
+    return _same_time(src.mtime_ns, dst.mtime_ns, window_ns)
 
 
 def decide(
@@ -83,13 +88,17 @@ def decide(
     if options.ignore_times:
         return Verdict.TRANSFER
     if options.update and src.mtime_ns is not None and dst.mtime_ns is not None:
-        age = dst.mtime_ns - src.mtime_ns
-        window = window_ns or 0
-        if age > window:
+        same_time = _same_time(src.mtime_ns, dst.mtime_ns, window_ns or 0)
+        if not same_time and dst.mtime_ns > src.mtime_ns:
             return Verdict.SKIP_NEWER
         if not (options.size_only or options.checksum):
-            # With --update the times alone decide: older is replaced, equal times with equal sizes kept.
-            return Verdict.SAME if age >= -window and src.size == dst.size else Verdict.TRANSFER
+            # rclone's --update: an older destination is updated if the sizes differ, else if the hash
+            # differs or there is none; equal times with equal sizes are the same file.
+            if src.size != dst.size:
+                return Verdict.TRANSFER
+            if same_time:
+                return Verdict.SAME
+            return Verdict.NEEDS_HASH if hash_kind is not None else Verdict.TRANSFER
     if not options.ignore_size and src.size >= 0 and dst.size >= 0 and src.size != dst.size:
         return Verdict.TRANSFER
     if options.checksum:
@@ -98,7 +107,7 @@ def decide(
         return Verdict.SAME
     if window_ns is None or src.mtime_ns is None or dst.mtime_ns is None:
         return Verdict.SAME  # no times to compare: equal sizes are all we can check
-    if abs(src.mtime_ns - dst.mtime_ns) <= window_ns:
+    if _same_time(src.mtime_ns, dst.mtime_ns, window_ns):
         return Verdict.SAME
     return Verdict.NEEDS_HASH if hash_kind is not None else Verdict.TRANSFER
 
@@ -111,6 +120,6 @@ def decide_with_hashes(
         return Verdict.TRANSFER
     if options.checksum or window_ns is None or src.mtime_ns is None or dst.mtime_ns is None:
         return Verdict.SAME
-    if abs(src.mtime_ns - dst.mtime_ns) <= window_ns:
+    if _same_time(src.mtime_ns, dst.mtime_ns, window_ns):
         return Verdict.SAME
     return Verdict.SET_MTIME

@@ -62,13 +62,18 @@ class _Runner:
             def flowed(count: int) -> None:
                 stats.flowed(action.path, count)
 
+            replaced = action.replaces
+            if replaced is not None and options.keep_replaced:
+                # Once, before the copy and outside its retries: a retried copy must not move the old
+                # version again (backends addressing objects by id would find it in the debris).
+                where: list[str] = []
+                if not self.attempt(
+                    action, target, lambda: where.append(dispose(dst, replaced, options.disposal))
+                ):
+                    return
+                log.info("%s: Replaced file %s", target, where[-1])
+
             def run() -> None:
-                if action.replaces is not None and options.keep_replaced:
-                    try:
-                        where = dispose(dst, action.replaces, options.disposal)
-                        log.info("%s: Replaced file %s", target, where)
-                    except NotFound:
-                        pass  # already gone: a retry after a dispose that succeeded
                 transfer = move_file if self.plan.mode is Mode.MOVE else copy_file
                 stats.end(action.path, ok=False, size=0)  # a retry starts the count again
                 stats.begin(action.path, action.src.size)

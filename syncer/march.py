@@ -34,8 +34,11 @@ class Match:
     dst: Entry | None
 
 
-def _index(entries: list[Entry], side: str, backend: Backend, stats: Stats) -> dict[str, Entry]:
-    """Entries by name; a name held by several objects is reported and left out."""
+def _index(
+    entries: list[Entry], side: str, backend: Backend, stats: Stats
+) -> tuple[dict[str, Entry], set[str]]:
+    """Entries by name, and the names held by several objects (reported; the caller leaves them alone on
+    both sides: a sync must neither copy onto a duplicate nor delete what a duplicate stands for)."""
     index: dict[str, Entry] = {}
     duplicates: set[str] = set()
     for entry in entries:
@@ -46,12 +49,11 @@ def _index(entries: list[Entry], side: str, backend: Backend, stats: Stats) -> d
             index[name] = entry
     for name in sorted(duplicates):
         path = index[name].path
-        del index[name]
         stats.error(
             BackendError(f"duplicate name on the {side} (run dedupe); skipped", path=path),
             backend.describe(path),
         )
-    return index
+    return index, duplicates
 
 
 def _list(backend: Backend, directory: str, side: str, stats: Stats) -> list[Entry] | None:
@@ -106,10 +108,10 @@ def march(
         if not directory and skip_root_names:
             src_entries = [e for e in src_entries if e.name not in skip_root_names]
             dst_entries = [e for e in dst_entries if e.name not in skip_root_names]
-        src_index = _index(src_entries, "source", src, stats)
-        dst_index = _index(dst_entries, "destination", dst, stats)
+        src_index, src_duplicates = _index(src_entries, "source", src, stats)
+        dst_index, dst_duplicates = _index(dst_entries, "destination", dst, stats)
         subdirs: list[tuple[str, bool, bool]] = []
-        for name in sorted(src_index.keys() | dst_index.keys()):
+        for name in sorted((src_index.keys() | dst_index.keys()) - src_duplicates - dst_duplicates):
             s = src_index.get(name)
             d = dst_index.get(name)
             path = rpaths.join(directory, name)

@@ -216,17 +216,14 @@ class Planner:
                     actions.append(DeleteSource(path, src))
             else:
                 actions.append(Copy(path, src, dst, "modification time differs"))
-        elif verdict is Verdict.SAME:
-            if moving:
-                actions.append(DeleteSource(path, src))
         else:
-            log.debug(
-                "%s: %s",
-                path,
-                "destination is newer, skipping"
-                if verdict is Verdict.SKIP_NEWER
-                else "destination exists, skipping",
-            )
+            if verdict is not Verdict.SAME:
+                skipped = "is newer" if verdict is Verdict.SKIP_NEWER else "exists"
+                log.debug("%s: destination %s, skipping", path, skipped)
+            if moving and verdict is not Verdict.SKIP_EXISTING:
+                # rclone's move deletes the source files it did not need to transfer, except those kept
+                # by --ignore-existing ("Not removing source file as destination file exists")
+                actions.append(DeleteSource(path, src))
 
     def finish(self) -> Plan:
         """The complete plan (source directory removals of a move come last, deepest first)."""

@@ -76,9 +76,17 @@ def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: Sync
     return planner.finish()
 
 
-def _disposal(rt: Runtime, mode: Mode, options: SyncOptions) -> Disposal:
+def _overlap(a: Backend, b: Backend) -> bool:
+    """Whether one root lies within the other on the same store."""
+    common = a.common_root(b)
+    return common is not None and common in (a.root, b.root)
+
+
+def _disposal(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: SyncOptions) -> Disposal:
     if options.backup_dir or options.suffix:
         backup = rt.open(options.backup_dir) if options.backup_dir else None
+        if backup is not None and (_overlap(backup, dst) or _overlap(backup, src)):
+            raise UsageError(f"--backup-dir {options.backup_dir} must not overlap the source or destination")
         return Disposal(DisposalMode.BACKUP, backup=backup, suffix=options.suffix, day=Disposal.today())
     if options.hard_delete or mode is not Mode.SYNC:
         return Disposal(DisposalMode.HARD)
@@ -95,7 +103,7 @@ def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options:
     """The copy/sync/move command; returns its exit code (errors were logged as they happened)."""
     src = rt.open(src_spec)
     dst = rt.open(dst_spec)
-    disposal = _disposal(rt, mode, options)
+    disposal = _disposal(rt, src, dst, mode, options)
     exec_options = ExecOptions(
         limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
         transfers=options.transfers,
