@@ -70,7 +70,7 @@ def _compare(src: Backend, dst: Backend, match: Match, options: CheckOptions, ki
 
 
 def _pairs(src: Backend, dst: Backend, rt: Runtime) -> Iterator[Match]:
-    for match in march(src, dst, stats=rt.stats, skip_root_names=frozenset({DEBRIS_DIR})):
+    for match in march(src, dst, stats=rt.stats, rules=rt.rules, skip_root_names=frozenset({DEBRIS_DIR})):
         if (match.src is None or not match.src.is_dir) and (match.dst is None or not match.dst.is_dir):
             yield match
 

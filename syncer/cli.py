@@ -117,6 +117,77 @@ def _duration(text: str) -> float | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _size(text: str) -> int | None:
+    """rclone's sizes (``100k``, ``1.5G``, ``off``; a bare number is KiB) in bytes."""
+    from filters.filter import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_filter_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """rclone's filter flags: global, since every command that walks a tree honours them."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("filters")
+    for flag, text in (
+        ("--include", "include files matching PATTERN"),
+        ("--exclude", "exclude files matching PATTERN"),
+        ("--include-from", "read include patterns from FILE"),
+        ("--exclude-from", "read exclude patterns from FILE"),
+        ("--filter-from", "read filter rules from FILE"),
+        ("--files-from", "only the files listed in FILE"),
+        ("--exclude-if-present", "exclude directories holding a file of this NAME"),
+        ("--ignore-file", "also honour gitignore-style files of this NAME in every directory"),
+    ):
+        group.add_argument(flag, action="append", metavar="X", default=default(None), help=text)
+    group.add_argument("-f", "--filter", action="append", metavar="RULE", default=default(None),
+                       help="a filter rule: '+ PATTERN', '- PATTERN' or '!'")  # fmt: skip
+    for flag, kind, text in (
+        ("--min-size", _size, "only files of at least SIZE (100k, 1G...)"),
+        ("--max-size", _size, "only files of at most SIZE"),
+        ("--min-age", _duration, "only files older than AGE (30d, 2h...)"),
+        ("--max-age", _duration, "only files younger than AGE"),
+    ):
+        group.add_argument(flag, type=kind, metavar="X", default=default(None), help=text)
+    group.add_argument("--delete-excluded", action="store_true", default=default(False),
+                       help="sync: delete excluded files on the destination")  # fmt: skip
+    group.add_argument("--ignore-case", action="store_true", default=default(False),
+                       help="patterns ignore case")  # fmt: skip
+    group.add_argument("--no-megaignore", action="store_true", default=default(False),
+                       help="do not honour MEGA's .megaignore files")  # fmt: skip
+    group.add_argument(
+        "--dump", choices=["filters"], default=default(None), help="print the filters, then run"
+    )
+
+
+def _filter_options(args: argparse.Namespace) -> Any:
+    from filters import SYNCIGNORE, FilterOptions
+
+    return FilterOptions(
+        include=tuple(args.include or ()),
+        exclude=tuple(args.exclude or ()),
+        filter_rules=tuple(args.filter or ()),
+        include_from=tuple(args.include_from or ()),
+        exclude_from=tuple(args.exclude_from or ()),
+        filter_from=tuple(args.filter_from or ()),
+        files_from=tuple(args.files_from or ()),
+        exclude_if_present=tuple(args.exclude_if_present or ()),
+        min_size=args.min_size,
+        max_size=args.max_size,
+        min_age=args.min_age,
+        max_age=args.max_age,
+        delete_excluded=args.delete_excluded,
+        ignore_case=args.ignore_case,
+        ignore_files=(SYNCIGNORE, *(args.ignore_file or ())),
+        megaignore=not args.no_megaignore,
+    )
+
+
 def _hash_type(text: str) -> HashType:
     try:
         return HashType(text.lower().replace("-", ""))
@@ -328,6 +399,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "config": ("Show, check or locate the configuration.", _config_args),
 }
 
+#: Commands that never walk a tree, so never need a filter.
+_UNFILTERED = frozenset({"mkdir", "rmdir", "purge", "copyto", "moveto", "about", "cleanup"})
+
 #: Global flags that take a value, so the command name is not mistaken for one.
 _VALUE_FLAGS = frozenset(
     {"--config", "--log-file", "--log-level", "--checkers", "--transfers", "--max-depth"}
@@ -354,12 +428,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     small listing takes)."""
     parser = _Parser(prog="syncer", description="rclone-style sync for local folders and MEGA")
     _add_global_flags(parser, suppress=False)
+    _add_filter_flags(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_text, add_arguments) in COMMANDS.items():
         if only is not None and name != only:
             continue
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _add_global_flags(sub, suppress=True)
+        _add_filter_flags(sub, suppress=True)
         add_arguments(sub)
     return parser
 
@@ -580,7 +656,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "version":
         out.write(_version_text())
         return 0
+    rules = None
+    if args.command not in _UNFILTERED:
+        from filters import Filter
+
+        rules = Filter(_filter_options(args))
+        if args.dump == "filters":
+            dump = rules.dump()
+            out.write(dump if dump.endswith("\n") else dump + "\n")
     rt = Runtime(
+        rules=rules,
         remotes=config.remotes,
         registry=registry,
         out=out,
@@ -610,6 +695,10 @@ def _fail(args: argparse.Namespace | None, exc: BaseException) -> int:
     """Report an error that ended the command as one line (through the log, so ``--log-file`` and
     ``--use-json-log`` get it too); the traceback only with -vv."""
     command = getattr(args, "command", None) or "run"
+    from filters.errors import FilterError
+
+    if isinstance(exc, FilterError):
+        exc = UsageError(str(exc))  # a malformed rule or ignore file: the user's input, exit 2
     message = str(exc) if isinstance(exc, BackendError) else f"internal error: {type(exc).__name__}: {exc}"
     traceback_wanted = args is not None and getattr(args, "verbose", 0) >= 2
     if is_set_up():

@@ -58,10 +58,10 @@ def cmd_purge(rt: Runtime, spec: str) -> None:
             backend.purge("")
 
 
-def _tree(rt: Runtime, backend: Backend) -> list[Entry]:
+def _tree(rt: Runtime, backend: Backend, *, filtered: bool = True) -> list[Entry]:
     try:
         with rt.located(backend):
-            return list(walk(backend, "", stats=rt.stats))
+            return list(walk(backend, "", stats=rt.stats, rules=rt.rules if filtered else None))
     except NotFound as exc:
         raise DirNotFound(path=backend.describe()) from exc
 
@@ -96,7 +96,8 @@ def remove_empty_dirs(rt: Runtime, backend: Backend, tree: list[Entry], *, leave
 
 def cmd_rmdirs(rt: Runtime, spec: str, *, leave_root: bool) -> None:
     backend = rt.open(spec)
-    remove_empty_dirs(rt, backend, _tree(rt, backend), leave_root=leave_root)
+    # Unfiltered: a directory holding only excluded files is not empty.
+    remove_empty_dirs(rt, backend, _tree(rt, backend, filtered=False), leave_root=leave_root)
 
 
 def cmd_delete(rt: Runtime, spec: str, *, rmdirs: bool) -> None:

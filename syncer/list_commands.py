@@ -48,7 +48,7 @@ def listed(rt: Runtime, backend: Backend, single: Entry | None, scope: ListScope
             yield single
         return
     with rt.located(backend):
-        for entry in walk(backend, "", stats=rt.stats, max_depth=scope.max_depth):
+        for entry in walk(backend, "", stats=rt.stats, max_depth=scope.max_depth, rules=rt.rules):
             if entry.is_dir:
                 if not scope.files_only:
                     yield entry

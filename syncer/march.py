@@ -8,21 +8,23 @@ sub-directories present on only one side are still walked (all their entries are
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backends import Backend, Entry
 from backends import paths as rpaths
 from backends.errors import BackendError, DirNotFound, NotADirectory, NotFound
 
 from .accounting import Stats
+from .walk import enter, keep, reader_for
+
+if TYPE_CHECKING:
+    from filters import Filter
 
 __all__ = ["Match", "march"]
 
 log = logging.getLogger("syncer.march")
-
-#: Decides whether an entry takes part (filters); None means everything does.
-EntryFilter = Callable[[Entry], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +71,17 @@ def march(
     dst: Backend,
     *,
     stats: Stats,
-    keep: EntryFilter | None = None,
+    rules: Filter | None = None,
+    delete_excluded: bool = False,
     skip_root_names: frozenset[str] = frozenset(),
 ) -> Iterator[Match]:
     """Every path under either root, each directory's names in sorted order, parents before children.
 
-    ``keep`` filters entries on both sides (an excluded entry is never yielded, so never touched);
-    ``skip_root_names`` are names at the top level that belong to the engine (the debris folder).
-    The source root must exist (DirNotFound); a missing destination root is an empty one.
+    ``rules`` filters entries on both sides: an excluded entry is never yielded, so never touched, unless
+    ``delete_excluded`` (then excluded destination entries come out as destination-only, to be deleted).
+    Ignore files are read from the side that has them (the source first). ``skip_root_names`` are names at
+    the top level that belong to the engine (the debris folder). The source root must exist (DirNotFound);
+    a missing destination root is an empty one.
     """
     try:
         root = src.stat("")
@@ -84,9 +89,10 @@ def march(
         raise DirNotFound(path=src.describe()) from exc
     if not root.is_dir:
         raise NotADirectory(path=src.describe())
-    pending: list[tuple[str, bool, bool]] = [("", True, True)]  # (directory, on src, on dst)
+    # (directory, on src, on dst, its filter, doomed: an excluded destination subtree being deleted)
+    pending: list[tuple[str, bool, bool, Filter | None, bool]] = [("", True, True, rules, False)]
     while pending:
-        directory, on_src, on_dst = pending.pop()
+        directory, on_src, on_dst, outer, doomed = pending.pop()
         src_entries: list[Entry] = []
         dst_entries: list[Entry] = []
         if on_src:
@@ -102,15 +108,37 @@ def march(
             except BackendError as exc:
                 stats.error(exc, f"{dst.describe(directory)}: error listing destination")
                 continue
-        if keep is not None:
-            src_entries = [e for e in src_entries if keep(e)]
-            dst_entries = [e for e in dst_entries if keep(e)]
         if not directory and skip_root_names:
             src_entries = [e for e in src_entries if e.name not in skip_root_names]
             dst_entries = [e for e in dst_entries if e.name not in skip_root_names]
+        inner = outer
+        subdirs: list[tuple[str, bool, bool, Filter | None, bool]] = []
+        if doomed:
+            dst_entries, excluded = dst_entries, []
+        else:
+            source_names = {e.name for e in src_entries}
+
+            def read(name: str, directory: str = directory, on_src: set[str] = source_names) -> bytes:
+                return reader_for(src if name in on_src else dst, directory)(name)
+
+            def names(on_src: set[str] = source_names, on_dst: list[Entry] = dst_entries) -> set[str]:
+                return on_src | {e.name for e in on_dst}
+
+            inner, whole = enter(outer, directory, names, read)
+            if whole:
+                continue  # --exclude-if-present: the directory is left alone on both sides
+            src_entries = keep(src_entries, inner)
+            kept = keep(dst_entries, inner)
+            excluded = (
+                [] if len(kept) == len(dst_entries) or not delete_excluded else _missing(dst_entries, kept)
+            )
+            dst_entries = kept
+        for entry in excluded:
+            yield Match(entry.path, None, entry)
+            if entry.is_dir:
+                subdirs.append((entry.path, False, True, None, True))
         src_index, src_duplicates = _index(src_entries, "source", src, stats)
         dst_index, dst_duplicates = _index(dst_entries, "destination", dst, stats)
-        subdirs: list[tuple[str, bool, bool]] = []
         for name in sorted((src_index.keys() | dst_index.keys()) - src_duplicates - dst_duplicates):
             s = src_index.get(name)
             d = dst_index.get(name)
@@ -124,5 +152,11 @@ def march(
                 continue
             yield Match(path, s, d)
             if (s is not None and s.is_dir) or (d is not None and d.is_dir):
-                subdirs.append((path, s is not None, d is not None))
+                subdirs.append((path, s is not None, d is not None, inner, doomed))
         pending.extend(reversed(subdirs))
+
+
+def _missing(entries: list[Entry], kept: list[Entry]) -> list[Entry]:
+    """The entries a filter left out."""
+    kept_paths = {e.path for e in kept}
+    return [e for e in entries if e.path not in kept_paths]

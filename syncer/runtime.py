@@ -35,6 +35,8 @@ class Runtime:
     checkers: int = 8
     transfers: int = 4
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: The command's filter (filters.Filter), None when nothing filters.
+    rules: Any = None
     _opened: list[Backend] = field(default_factory=list)
 
     def open(self, spec: str) -> Backend:

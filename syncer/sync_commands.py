@@ -60,7 +60,14 @@ def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: Sync
         )
     )
     with rt.located(src):
-        matches = march(src, dst, stats=rt.stats, skip_root_names=frozenset({DEBRIS_DIR}))
+        matches = march(
+            src,
+            dst,
+            stats=rt.stats,
+            rules=rt.rules,
+            delete_excluded=mode is Mode.SYNC and rt.rules is not None and rt.rules.delete_excluded,
+            skip_root_names=frozenset({DEBRIS_DIR}),
+        )
         pending = plan_all(planner, matches)
     if pending and hash_kind is not None:
         kind = hash_kind

@@ -13,6 +13,7 @@ from backends import Backend, Entry
 from backends.errors import DirNotFound, NotADirectory
 from backends.local import LocalBackend
 from backends.memory import MemoryBackend
+from filters import Filter, FilterOptions
 from syncer.accounting import Stats
 from syncer.march import Match, march
 
@@ -185,7 +186,7 @@ def test_skip_root_names_hides_them_on_both_sides_at_the_top_only(make: Factory)
 def test_keep_filters_both_sides(make: Factory) -> None:
     src = fill(make("src"), ["a.txt", "b.log", "logs/c.log", "logs/d.txt"])
     dst = fill(make("dst"), ["e.log", "f.txt"])
-    result = pairs(march(src, dst, stats=Stats(), keep=lambda e: e.is_dir or not e.path.endswith(".log")))
+    result = pairs(march(src, dst, stats=Stats(), rules=Filter(FilterOptions(exclude=("*.log",)))))
     assert sorted(result) == sorted(
         [("a.txt", "f", "-"), ("f.txt", "-", "f"), ("logs", "d", "-"), ("logs/d.txt", "f", "-")]
     )
