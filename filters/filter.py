@@ -21,7 +21,6 @@ import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
 
 from filters.errors import FilterError
 from filters.ignorefile import SYNCIGNORE, IgnoreFiles
@@ -161,6 +160,8 @@ _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d
 
 def _parse_date(text: str) -> float | None:
     """A date rclone accepts, as a POSIX timestamp; local time unless the text carries a zone."""
+    from datetime import datetime  # not at start-up: most commands take no date
+
     if _RFC3339.fullmatch(text):
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     for fmt in _DATE_FORMATS:
@@ -220,6 +221,8 @@ def _read_files_from(paths: Sequence[str]) -> list[str]:
 def _format_time(ns: int) -> str:
     # Go's time.String() without the monotonic clock reading: "2006-01-02 15:04:05.999999999 -0700 MST".
     seconds, fraction = divmod(ns, 1_000_000_000)
+    from datetime import datetime
+
     moment = datetime.fromtimestamp(seconds).astimezone()
     frac = f".{fraction:09d}".rstrip("0") if fraction else ""
     return f"{moment:%Y-%m-%d %H:%M:%S}{frac} {moment:%z} {moment.tzname()}"

@@ -19,7 +19,6 @@ Glob syntax (rclone's filtering docs, checked against the rclone binary):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -60,6 +59,8 @@ class Glob:
 
 def _quote(text: str) -> str:
     # Go's %q, near enough for messages: double quotes, escapes for quotes and control characters.
+    import json  # only for messages
+
     return json.dumps(text, ensure_ascii=False)
 
 

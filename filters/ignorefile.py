@@ -39,8 +39,6 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-import pathspec
-
 from filters.errors import FilterError
 
 __all__ = [
@@ -85,6 +83,8 @@ class GitIgnore:
 
     def __init__(self, directory: str, lines: Sequence[tuple[str, int, str]]) -> None:
         """``lines``: (source name, line number, line) in precedence order, lowest first."""
+        import pathspec  # only once an ignore file is found: it costs more to import than a small listing
+
         self.directory = directory
         self.prefix = _prefix(directory)
         patterns: list[tuple[bool, re.Pattern[str], bool, bool]] = []
