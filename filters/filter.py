@@ -78,8 +78,9 @@ class FilterOptions:
 
 # --- sizes and durations, with rclone's syntax --------------------------------------------------------
 
-# Go's strconv.ParseFloat syntax for the decimal numbers rclone accepts (no inf/nan, no spaces).
-_GO_FLOAT = re.compile(r"[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?")
+# Go's strconv.ParseFloat syntax for the decimal numbers rclone accepts (ASCII digits; no inf/nan/spaces).
+_DIGITS = "[0-9](?:_?[0-9])*"
+_GO_FLOAT = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?")
 _SIZE_UNITS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 
 
@@ -140,8 +141,8 @@ def format_size(size: int) -> str:
     return f"{scaled:.0f} {unit}" if scaled == math.floor(scaled) else f"{scaled:.3f} {unit}"
 
 
-_GO_DURATION = re.compile(r"[-+]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)")
-_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_GO_DURATION = re.compile(r"[-+]?(?:0|(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)")
+_GO_DURATION_PART = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 _GO_UNITS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -155,7 +156,9 @@ _GO_UNITS = {
 # rclone's own suffixes, tried in this order after Go's syntax; "" (seconds) matches anything left.
 _AGE_SUFFIXES = (("d", 86400.0), ("w", 7 * 86400.0), ("M", 30 * 86400.0), ("y", 365 * 86400.0), ("", 1.0))
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}(?::[0-9]{2}){2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def _parse_date(text: str) -> float | None:
@@ -244,6 +247,7 @@ class Filter:
         "_files",
         "_files_list",
         "_ignore",
+        "_layered",
         "_limited",
         "_max_size",
         "_min_size",
@@ -305,6 +309,7 @@ class Filter:
                     parent = parent.rpartition("/")[0]
             self._dirs = frozenset(dirs)
         self._ignore = IgnoreFiles(opts.ignore_files, megaignore=opts.megaignore)
+        self._layered = False  # an ignore file is in effect (found by enter)
         self._active = bool(rules) or self._limited or self._files is not None
 
     # --- properties the walker and the engine read ----------------------------------------------------
@@ -389,9 +394,8 @@ class Filter:
             rules = self._file_rules
             if rules is not None and not rules.include(path):
                 return False
-        ignore = self._ignore
-        if ignore:
-            return ignore.include(path, is_dir=False, size=size, is_symlink=is_symlink)
+        if self._layered:
+            return self._ignore.include(path, is_dir=False, size=size, is_symlink=is_symlink)
         return True
 
     def include_dir(self, path: str) -> bool:
@@ -409,9 +413,8 @@ class Filter:
             rules = self._dir_rules
             if rules is not None and not rules.include(path + "/"):
                 return False
-        ignore = self._ignore
-        if ignore:
-            return ignore.include(path, is_dir=True)
+        if self._layered:
+            return self._ignore.include(path, is_dir=True)
         return True
 
     def enter(self, directory: str, names: Collection[str], read: Callable[[str], bytes]) -> Filter | None:
@@ -431,7 +434,8 @@ class Filter:
         for slot in Filter.__slots__:
             object.__setattr__(child, slot, getattr(self, slot))
         child._ignore = ignore
-        child._active = self._active or bool(ignore)
+        child._layered = bool(ignore)
+        child._active = self._active or child._layered
         return child
 
     def dump(self) -> str:

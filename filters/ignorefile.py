@@ -57,6 +57,7 @@ SYNCIGNORE = ".syncignore"
 MEGAIGNORE = ".megaignore"
 
 _DIR_GROUP = "ps_d"  # pathspec's name for the '/' that ends a directory match
+_DIR_GROUP_TOKEN = f"(?P<{_DIR_GROUP}>/)"
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -79,7 +80,7 @@ class GitIgnore:
     itself, as in git: with ``*.tmp`` then ``!keep/``, ``keep/a.tmp`` stays ignored.
     """
 
-    __slots__ = ("_patterns", "directory", "prefix")
+    __slots__ = ("_any", "_patterns", "directory", "prefix")
 
     def __init__(self, directory: str, lines: Sequence[tuple[str, int, str]]) -> None:
         """``lines``: (source name, line number, line) in precedence order, lowest first."""
@@ -103,6 +104,15 @@ class GitIgnore:
                 if pattern.include is not None and isinstance(regex, re.Pattern):
                     patterns.append((pattern.include, regex, _DIR_GROUP in regex.groupindex, dir_only))
         self._patterns = tuple(reversed(patterns))  # last pattern first: the first hit decides
+        # One search that every hit implies (the ps_d group renamed away, as names cannot repeat): most
+        # paths match no pattern at all and are settled by this single call.
+        # pathspec's "(?:.+/)?" backtracks through the path a character at a time; "(?:[^/]*+/)*" accepts a
+        # little more ("/" too), which a pre-check may, and backtracks a directory at a time.
+        anything = "|".join(
+            "(?:" + regex.pattern.replace(_DIR_GROUP_TOKEN, "/").replace("(?:.+/)?", "(?:[^/]*+/)*") + ")"
+            for _, regex, _, _ in patterns
+        )
+        self._any = re.compile(anything).search if patterns else None
 
     @classmethod
     def parse(cls, directory: str, text: str, *, source: str = SYNCIGNORE) -> GitIgnore:
@@ -113,6 +123,9 @@ class GitIgnore:
     def decide(self, relative: str, *, is_dir: bool) -> bool | None:
         """True if re-included, False if ignored, None if no pattern matches ``relative`` (a path below
         this directory) itself."""
+        search = self._any
+        if search is None or (search(relative) is None and not (is_dir and search(relative + "/"))):
+            return None
         for ignored, regex, has_dir_group, dir_only in self._patterns:
             if dir_only and not is_dir:
                 continue
@@ -135,7 +148,7 @@ class GitIgnore:
 
 def parse_mega_size(text: str) -> int:
     """A .megaignore size: a number with an optional k/K/M/G/T (powers of 1024) unit; ValueError if bad."""
-    m = re.fullmatch(r"(\d+(?:\.\d+)?|\.\d+)([kKmMgGtT]?)", text.strip())
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)([kKmMgGtT]?)", text.strip())
     if not m:
         raise ValueError(f"invalid size {text!r}")
     exponent = " kmgt".index(m.group(2).lower() or " ")

@@ -351,3 +351,24 @@ def test_inactive_filter_is_cheap() -> None:
     for _ in range(100_000):
         include("some/dir/file.txt", size=1, mtime_ns=1)
     assert time.perf_counter() - start < 0.5
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    import filters
+
+    names = filters.__all__
+    # isort-style order, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions
+    assert names == sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert len(set(names)) == len(names)
+    assert all(hasattr(filters, name) for name in names)
+
+
+def test_filters_import_neither_syncer_nor_backends() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, filters; print(sorted({m.split('.')[0] for m in sys.modules} & {'syncer', 'backends'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
