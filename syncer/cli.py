@@ -472,6 +472,15 @@ def _run_config_command(args: argparse.Namespace, path: Any, config: Any, out: A
     out.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True) if shown else "# empty config\n")
 
 
+def _config_debris_keep(rt: Any) -> float | None:
+    """``defaults.debris_keep`` (validated with the config) in seconds."""
+    if rt.debris_keep is None:
+        return None
+    from filters import parse_duration
+
+    return parse_duration(rt.debris_keep)
+
+
 def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
     from .compare import CompareOptions
     from .options import DeleteTiming, SyncOptions
@@ -503,7 +512,7 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
         stats_interval_s=args.stats,
         stats_one_line=args.stats_one_line,
         retries_sleep_s=args.retries_sleep or 0.0,
-        debris_keep_s=args.debris_keep,
+        debris_keep_s=args.debris_keep if args.debris_keep is not None else _config_debris_keep(rt),
         bwlimit=args.bwlimit,
     )
 
@@ -673,6 +682,7 @@ def _run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         checkers=options.checkers,
         transfers=options.transfers,
+        debris_keep=options.debris_keep,
         overrides={"copy_links": True} if options.copy_links else {},
     )
     try:

@@ -64,7 +64,13 @@ __all__ = [
 TOP_LEVEL_KEYS = ("defaults", "filters", "jobs", "remotes")
 LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "ERROR")
 #: The global options accepted under ``defaults:`` and their types.
-DEFAULTS_KEYS: Mapping[str, Any] = {"checkers": int, "copy_links": bool, "log_level": str, "transfers": int}
+DEFAULTS_KEYS: Mapping[str, Any] = {
+    "checkers": int,
+    "copy_links": bool,
+    "debris_keep": str,
+    "log_level": str,
+    "transfers": int,
+}
 POSITIVE_DEFAULTS = frozenset({"checkers", "transfers"})
 
 COMMAND_SUFFIX = "_command"

@@ -341,6 +341,13 @@ class Validator:
                         value, keypath, f"expected one of {', '.join(LOG_LEVELS)}, got {str(result)!r}"
                     )
                 result = level
+            elif key == "debris_keep":
+                from filters import FilterError, parse_duration
+
+                try:
+                    parse_duration(str(result))
+                except FilterError as exc:
+                    raise self.error(value, keypath, str(exc)) from None
             elif key in POSITIVE_DEFAULTS and result <= 0:
                 raise self.error(value, keypath, f"must be a positive integer, got {result}")
             out[key] = result

@@ -29,6 +29,7 @@ class GlobalOptions:
     copy_links: bool = False
     checkers: int = 8
     transfers: int = 4
+    debris_keep: str | None = None  # a duration: sync prunes debris older than this
 
 
 def _from_env(name: str, kind: Any, text: str) -> Any:
@@ -43,8 +44,10 @@ def _from_env(name: str, kind: Any, text: str) -> Any:
             return int(text)
         except ValueError:
             raise ConfigError(f"{variable}: expected an integer, got {text!r}") from None
+    if name != "log_level":
+        return text.strip()
     value = text.strip().upper()
-    if name == "log_level" and value not in LOG_LEVELS:
+    if value not in LOG_LEVELS:
         raise ConfigError(f"{variable}: expected one of {', '.join(LOG_LEVELS)}, got {text!r}")
     return value
 

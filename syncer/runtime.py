@@ -35,6 +35,7 @@ class Runtime:
     checkers: int = 8
     transfers: int = 4
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    debris_keep: str | None = None
     #: The command's filter (filters.Filter), None when nothing filters.
     rules: Any = None
     _opened: list[Backend] = field(default_factory=list)

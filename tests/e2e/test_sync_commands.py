@@ -709,3 +709,24 @@ def test_copy_between_two_configured_remotes(run, tmp_path: Path) -> None:
     again = run("--config", config, "sync", "-v", "left:", "right:backup")
     ok(again)
     assert not lines_with(again, ": Copied"), again.stderr
+
+
+def test_debris_keep_from_the_config_prunes_old_debris(run, tmp_path: Path) -> None:
+    """``defaults.debris_keep`` in the YAML prunes day folders older than it at the end of a sync."""
+    src, dst = tmp_path / "s", tmp_path / "d"
+    src.mkdir()
+    (src / "f").write_bytes(b"new")
+    old = dst / ".debris" / "2001-01-01"
+    old.mkdir(parents=True)
+    (old / "stale").write_bytes(b"x")
+    recent = dst / ".debris" / "2999-01-01"
+    recent.mkdir(parents=True)
+    config = tmp_path / "c.yaml"
+    config.write_text("defaults:\n  debris_keep: 30d\n")
+    proc = run("sync", src, dst, env={"SYNCER_CONFIG": str(config)})
+    assert proc.returncode == 0, proc.stderr
+    assert not old.exists() and recent.exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("defaults:\n  debris_keep: soon\n")
+    proc = run("sync", src, dst, env={"SYNCER_CONFIG": str(bad)})
+    assert proc.returncode == 2 and f"{bad}:2: defaults.debris_keep" in proc.stderr
