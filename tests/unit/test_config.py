@@ -584,7 +584,7 @@ def test_both_secret_and_command(tmp_path: Path, registry: Registry) -> None:
         (
             "retries: 3",
             "defaults.retries: unknown option 'retries' in defaults "
-            "(known: checkers, copy_links, log_level, transfers)",
+            "(known: checkers, copy_links, debris_keep, log_level, transfers)",
         ),
         ("log_level: WARN", "defaults.log_level: expected one of DEBUG, INFO, NOTICE, ERROR, got 'WARN'"),
         ("log_level: 1", "defaults.log_level: expected a string, got an integer"),
