@@ -8,7 +8,7 @@ sub-directories present on only one side are still walked (all their entries are
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -74,14 +74,16 @@ def march(
     rules: Filter | None = None,
     delete_excluded: bool = False,
     skip_root_names: frozenset[str] = frozenset(),
+    on_hidden: Callable[[str], None] | None = None,
 ) -> Iterator[Match]:
     """Every path under either root, each directory's names in sorted order, parents before children.
 
     ``rules`` filters entries on both sides: an excluded entry is never yielded, so never touched, unless
     ``delete_excluded`` (then excluded destination entries come out as destination-only, to be deleted).
     Ignore files are read from the side that has them (the source first). ``skip_root_names`` are names at
-    the top level that belong to the engine (the debris folder). The source root must exist (DirNotFound);
-    a missing destination root is an empty one.
+    the top level that belong to the engine (the debris folder). ``on_hidden(directory)`` is told of each
+    destination directory that keeps entries the filter hid (it will never be empty). The source root must
+    exist (DirNotFound); a missing destination root is an empty one.
     """
     try:
         root = src.stat("")
@@ -132,6 +134,8 @@ def march(
             excluded = (
                 [] if len(kept) == len(dst_entries) or not delete_excluded else _missing(dst_entries, kept)
             )
+            if len(kept) < len(dst_entries) and not delete_excluded and on_hidden is not None:
+                on_hidden(directory)
             dst_entries = kept
         for entry in excluded:
             yield Match(entry.path, None, entry)

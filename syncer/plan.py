@@ -165,6 +165,15 @@ class Planner:
         self.options = options
         self.plan = Plan(options.mode)
         self._src_dirs: list[str] = []
+        self._held: set[str] = set()
+
+    def hold(self, directory: str) -> None:
+        """``directory`` keeps entries the filter hides: neither it nor its parents can be removed."""
+        while directory not in self._held:
+            self._held.add(directory)
+            if not directory:
+                break
+            directory = directory.rpartition("/")[0]
 
     def add(self, match: Match) -> PendingHash | None:
         """Plan one match; returns it as pending when its verdict needs hashes."""
@@ -227,6 +236,10 @@ class Planner:
 
     def finish(self) -> Plan:
         """The complete plan (source directory removals of a move come last, deepest first)."""
+        if self._held:
+            self.plan.actions = [
+                a for a in self.plan.actions if not (isinstance(a, Rmdir) and a.path in self._held)
+            ]
         if self.options.mode is Mode.MOVE and self.options.delete_empty_src_dirs:
             for path in sorted(self._src_dirs, key=lambda p: p.count("/"), reverse=True):
                 self.plan.actions.append(RmdirSource(path))

@@ -67,6 +67,7 @@ def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: Sync
             rules=rt.rules,
             delete_excluded=mode is Mode.SYNC and rt.rules is not None and rt.rules.delete_excluded,
             skip_root_names=frozenset({DEBRIS_DIR}),
+            on_hidden=planner.hold,
         )
         pending = plan_all(planner, matches)
     if pending and hash_kind is not None:
