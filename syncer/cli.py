@@ -262,13 +262,8 @@ def _cat_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--discard", action="store_true", help="read but do not print")
 
 
-def _source_dest(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("source")
-    sub.add_argument("dest")
-
-
-def _transfer_args(sub: argparse.ArgumentParser) -> None:
-    """copy, sync and move: rclone's comparison, deletion and retry flags."""
+def _one_file_args(sub: argparse.ArgumentParser) -> None:
+    """Source, destination and rclone's comparison flags (copyto, moveto, and the tree commands)."""
     sub.add_argument("source")
     sub.add_argument("dest")
     compare = sub.add_argument_group("comparison")
@@ -285,6 +280,11 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     compare.add_argument(
         "--modify-window", type=_duration, metavar="DURATION", help="max time difference to be the same"
     )
+
+
+def _transfer_args(sub: argparse.ArgumentParser) -> None:
+    """copy, sync and move: rclone's comparison, deletion and retry flags."""
+    _one_file_args(sub)
     deleting = sub.add_argument_group("deleting (sync)")
     timing = deleting.add_mutually_exclusive_group()
     for when in ("before", "during", "after"):
@@ -390,8 +390,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "sync": ("Make source and dest identical, modifying destination only.", _transfer_args),
     "move": ("Move files from source to dest.", _transfer_args),
     "check": ("Checks the files in the source and destination match.", _check_args),
-    "copyto": ("Copy one file from source to dest, skipping identical files.", _source_dest),
-    "moveto": ("Move one file from source to dest.", _source_dest),
+    "copyto": ("Copy one file from source to dest, skipping identical files.", _one_file_args),
+    "moveto": ("Move one file from source to dest.", _one_file_args),
     "size": ("Prints the total size and number of objects in remote:path.", _size_args),
     "about": ("Get quota information from the remote.", _about_args),
     "cleanup": ("Empty the debris folder (and the trash, where the backend has one).", _cleanup_args),
@@ -481,20 +481,25 @@ def _config_debris_keep(rt: Any) -> float | None:
     return parse_duration(rt.debris_keep)
 
 
-def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
+def _compare_options(args: argparse.Namespace) -> Any:
     from .compare import CompareOptions
+
+    return CompareOptions(
+        size_only=args.size_only,
+        checksum=args.checksum,
+        update=args.update,
+        ignore_existing=args.ignore_existing,
+        ignore_times=args.ignore_times,
+        ignore_size=args.ignore_size,
+        modify_window_ns=None if args.modify_window is None else int(args.modify_window * 1e9),
+    )
+
+
+def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
     from .options import DeleteTiming, SyncOptions
 
     return SyncOptions(
-        compare=CompareOptions(
-            size_only=args.size_only,
-            checksum=args.checksum,
-            update=args.update,
-            ignore_existing=args.ignore_existing,
-            ignore_times=args.ignore_times,
-            ignore_size=args.ignore_size,
-            modify_window_ns=None if args.modify_window is None else int(args.modify_window * 1e9),
-        ),
+        compare=_compare_options(args),
         dry_run=rt.dry_run,
         transfers=rt.transfers,
         checkers=rt.checkers,
@@ -556,8 +561,8 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         "mkdir": lambda: fc.cmd_mkdir(rt, args.path),
         "rmdir": lambda: fc.cmd_rmdir(rt, args.path),
         "purge": lambda: fc.cmd_purge(rt, args.path),
-        "copyto": lambda: fc.cmd_copyto(rt, args.source, args.dest),
-        "moveto": lambda: fc.cmd_moveto(rt, args.source, args.dest),
+        "copyto": lambda: fc.cmd_copyto(rt, args.source, args.dest, _compare_options(args)),
+        "moveto": lambda: fc.cmd_moveto(rt, args.source, args.dest, _compare_options(args)),
     }
     if name in handlers:
         handlers[name]()

@@ -17,7 +17,6 @@ __all__ = [
     "decide",
     "decide_with_hashes",
     "modify_window_ns",
-    "same_size_and_time",
 ]
 
 
@@ -65,15 +64,6 @@ def common_hash(a: Features, b: Features, *, cheap_only: bool = False) -> HashTy
 def _same_time(a: int, b: int, window_ns: int) -> bool:
     """rclone's rule: the difference is strictly inside the window (a window of 0 or 1 ns: identical)."""
     return abs(a - b) < window_ns if window_ns > 1 else a == b
-
-
-def same_size_and_time(src: Entry, dst: Entry, window_ns: int | None) -> bool:
-    """Equal sizes, and mtimes within ``window_ns`` (sizes only when a side keeps no mtime)."""
-    if src.size != dst.size:
-        return False
-    if window_ns is None or src.mtime_ns is None or dst.mtime_ns is None:
-        return True
-    return _same_time(src.mtime_ns, dst.mtime_ns, window_ns)
 
 
 def decide(

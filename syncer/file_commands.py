@@ -14,7 +14,7 @@ from backends import paths as rpaths
 from backends.base import BLOCK_SIZE
 from backends.errors import BackendError, DirNotFound, IsADirectory, NotFound
 
-from .compare import modify_window_ns, same_size_and_time
+from .compare import CompareOptions, Verdict, common_hash, decide, decide_with_hashes, modify_window_ns
 from .listing import about_text
 from .operations import copy_file, move_file
 from .runtime import Runtime
@@ -182,17 +182,44 @@ def _one_file(rt: Runtime, src_spec: str, dst_spec: str) -> tuple[Backend, Entry
     return src, entry, dst, dst_leaf, existing
 
 
-def _unchanged(src: Backend, entry: Entry, dst: Backend, existing: Entry | None) -> bool:
-    window = modify_window_ns(src.features, dst.features)
-    return existing is not None and same_size_and_time(entry, existing, window)
+_SKIPPED = {
+    Verdict.SKIP_NEWER: "Destination is newer than source, skipping",
+    Verdict.SKIP_EXISTING: "Destination exists, skipping",
+}
 
 
-def cmd_copyto(rt: Runtime, src_spec: str, dst_spec: str) -> None:
-    """Copy one file to a destination file name, skipping it when size and mtime already match."""
+def _verdict(
+    src: Backend, entry: Entry, dst: Backend, existing: Entry | None, options: CompareOptions
+) -> Verdict:
+    """The engine's decision for one file (hashes fetched when the comparison needs them)."""
+    if existing is None:
+        return Verdict.TRANSFER
+    window = options.modify_window_ns
+    if window is None:
+        window = modify_window_ns(src.features, dst.features)
+    kind = common_hash(src.features, dst.features)
+    verdict = decide(entry, existing, options, window, kind)
+    if verdict is Verdict.NEEDS_HASH and kind is not None:
+        verdict = decide_with_hashes(
+            entry, existing, options, window, src.hash(entry, kind), dst.hash(existing, kind)
+        )
+    if verdict is Verdict.SET_MTIME and not dst.features.can_set_mtime:
+        verdict = Verdict.TRANSFER
+    return verdict
+
+
+def cmd_copyto(rt: Runtime, src_spec: str, dst_spec: str, options: CompareOptions) -> None:
+    """Copy one file to a destination file name, with copy's comparison (identical files are skipped)."""
     src, entry, dst, dst_leaf, existing = _one_file(rt, src_spec, dst_spec)
     target = dst.describe(dst_leaf)
-    if _unchanged(src, entry, dst, existing):
-        log.debug("%s: Unchanged skipping", target)
+    verdict = _verdict(src, entry, dst, existing, options)
+    if verdict is Verdict.SET_MTIME and existing is not None and entry.mtime_ns is not None:
+        if not rt.skip("set modification time", target):
+            dst.set_mtime(existing, entry.mtime_ns)
+            log.info("%s: Updated modification time in destination", target)
+        return
+    if verdict is not Verdict.TRANSFER:
+        log.debug("%s: %s", target, _SKIPPED.get(verdict, "Unchanged skipping"))
         return
     if rt.skip("copy", target):
         return
@@ -200,16 +227,29 @@ def cmd_copyto(rt: Runtime, src_spec: str, dst_spec: str) -> None:
     log.info("%s: Copied (%s)", target, "replaced existing" if existing else "new")
 
 
-def cmd_moveto(rt: Runtime, src_spec: str, dst_spec: str) -> None:
-    """Move one file to a destination file name (an identical destination just gets the source deleted)."""
+def cmd_moveto(rt: Runtime, src_spec: str, dst_spec: str, options: CompareOptions) -> None:
+    """Move one file to a destination file name; as rclone, a destination that needs no transfer (identical,
+    or newer with --update) just gets the source deleted, and --ignore-existing leaves both."""
     src, entry, dst, dst_leaf, existing = _one_file(rt, src_spec, dst_spec)
     target = dst.describe(dst_leaf)
     if src.same_store(dst) and src.describe(entry.path) == target:
         return
-    if _unchanged(src, entry, dst, existing):
+    verdict = _verdict(src, entry, dst, existing, options)
+    if verdict is Verdict.SKIP_EXISTING:
+        log.debug("%s: destination exists, not moving", target)
+        return
+    if verdict is not Verdict.TRANSFER:
+        fix_time = verdict is Verdict.SET_MTIME and existing is not None and entry.mtime_ns is not None
+        if (
+            fix_time
+            and existing is not None
+            and entry.mtime_ns is not None
+            and not rt.skip("set mtime", target)
+        ):
+            dst.set_mtime(existing, entry.mtime_ns)
         if not rt.skip("delete", src.describe(entry.path)):
             src.remove(entry)
-            log.info("%s: Deleted (destination identical)", src.describe(entry.path))
+            log.info("%s: Deleted (no transfer needed)", src.describe(entry.path))
         return
     if rt.skip("move", target):
         return

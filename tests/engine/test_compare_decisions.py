@@ -31,7 +31,6 @@ from syncer.compare import (
     decide,
     decide_with_hashes,
     modify_window_ns,
-    same_size_and_time,
 )
 
 T = 1_700_000_000_123_456_789  # a source mtime, in ns
@@ -333,21 +332,3 @@ def test_modify_window_is_the_coarser_precision(a: Features, b: Features, expect
 )
 def test_common_hash(a: Features, b: Features, cheap_only: bool, expected: HashType | None) -> None:
     assert common_hash(a, b, cheap_only=cheap_only) == expected
-
-
-@pytest.mark.parametrize(
-    ("src", "dst", "window", "expected"),
-    [
-        (entry(1, T), entry(1, T), 1, True),
-        (entry(1, T), entry(2, T), 1, False),
-        (entry(1, T), entry(1, T + S), 2 * S, True),
-        (entry(1, T), entry(1, T + 3 * S), 2 * S, False),
-        (entry(1, T), entry(1, T + 1), 1, False),
-        (entry(1, T), entry(1, T - 2 * S), 2 * S, False),
-        (entry(1, T), entry(1, T + 3 * S), None, True),
-        (entry(1, None), entry(1, T), 1, True),
-    ],
-    ids=["equal", "size", "within", "beyond", "one-ns-at-1ns", "one-window-at-2s", "no-window", "no-mtime"],
-)
-def test_same_size_and_time(src: Entry, dst: Entry, window: int | None, expected: bool) -> None:
-    assert same_size_and_time(src, dst, window) is expected
