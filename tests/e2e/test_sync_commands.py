@@ -730,3 +730,23 @@ def test_debris_keep_from_the_config_prunes_old_debris(run, tmp_path: Path) -> N
     bad.write_text("defaults:\n  debris_keep: soon\n")
     proc = run("sync", src, dst, env={"SYNCER_CONFIG": str(bad)})
     assert proc.returncode == 2 and f"{bad}:2: defaults.debris_keep" in proc.stderr
+
+
+def test_copyto_and_moveto_use_the_engines_comparison(run, tmp_path: Path) -> None:
+    """Same size and mtime but other bytes: only --checksum sees it; moveto --update leaves a newer
+    destination and deletes the source, as rclone does."""
+    src, dst = tmp_path / "a.txt", tmp_path / "out" / "a.txt"
+    dst.parent.mkdir()
+    src.write_bytes(b"new!")
+    dst.write_bytes(b"old!")
+    for path in (src, dst):
+        os.utime(path, ns=(BASE_NS, BASE_NS))
+    assert run("copyto", src, dst).returncode == 0
+    assert dst.read_bytes() == b"old!"
+    assert run("copyto", "--checksum", src, dst).returncode == 0
+    assert dst.read_bytes() == b"new!"
+    os.utime(dst, ns=(BASE_NS + 10**10, BASE_NS + 10**10))
+    src.write_bytes(b"newest")
+    os.utime(src, ns=(BASE_NS, BASE_NS))
+    assert run("moveto", "--update", src, dst).returncode == 0
+    assert not src.exists() and dst.read_bytes() == b"new!"
