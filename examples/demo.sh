@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo behind `make demo`: a generated tree, a YAML config with two local remotes, and the file commands
-# run on them by the installed `syncer`. (It grows into a MEGA sync once the emulator lands.)
+# run on them by the installed `syncer`: sync, check, debris, filters. (A MEGA sync once the emulator lands.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 syncer=.venv/bin/syncer
@@ -18,16 +18,16 @@ export SYNCER_CONFIG="$demo/config.yaml"
 step() { printf '\n\033[1m$ syncer %s\033[0m\n' "$*"; "$syncer" "$@"; }
 step config show
 step tree home:photos
-step lsl home:photos
-step size home:photos
-step copyto -v home:docs/notes.txt backup:docs/notes.txt
-step copyto -vv home:docs/notes.txt backup:docs/notes.txt     # identical now: skipped
-step cat --head 20 backup:docs/notes.txt
-echo
-step lsjson -R backup:
-step moveto -v "home:photos/2025/new year.jpg" "backup:photos/2025/new year.jpg"
-step rmdirs -v --leave-root home:photos
-step lsf -R --format pst home:
-step about home:
+step sync -v home: backup:                      # first sync: everything copied
+step check home: backup:                        # same files both sides
+echo "a new line" >> "$home/docs/notes.txt"
+rm "$home/photos/2024/summer/img_1.jpg"
+step sync -v --dry-run home: backup:            # what would change, nothing changed
+step sync -v home: backup:                      # replaced and deleted files go to the debris
+step tree -a backup:
+step lsf -R --format pst --exclude '*.jpg' backup:
+step copyto -vv home:docs/notes.txt backup:docs/notes.txt   # identical now: skipped
+step size backup:
+step cleanup --older-than 30d backup:           # debris younger than 30 days is kept
 printf '\nexit codes: a missing folder gives 3:\n'
 "$syncer" ls home:no-such-folder || echo "(exit $?)"
