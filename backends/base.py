@@ -27,6 +27,7 @@ from . import paths
 from .errors import (
     AlreadyExists,
     DirNotFound,
+    IntegrityError,
     IsADirectory,
     NotADirectory,
     NotFound,
@@ -168,6 +169,19 @@ class BinaryReader(Protocol):
 
 
 Target = str | Entry
+
+
+def sized_blocks(stream: BinaryReader, size: int | None, path: str) -> Iterator[bytes]:
+    """The blocks of ``stream`` for a ``put``, held to its contract: IntegrityError as soon as the stream runs
+    past ``size``, or when it ends short of it (None: any length)."""
+    total = 0
+    while block := stream.read(BLOCK_SIZE):
+        total += len(block)
+        if size is not None and total > size:
+            raise IntegrityError(f"stream longer than the expected {size} bytes", path=path)
+        yield block
+    if size is not None and total != size:
+        raise IntegrityError(f"stream ended after {total} of {size} bytes", path=path)
 
 
 class Backend(abc.ABC):

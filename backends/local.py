@@ -21,7 +21,18 @@ from types import TracebackType
 from typing import IO, ClassVar
 
 from . import paths
-from .base import BLOCK_SIZE, NO_HASHES, Backend, BinaryReader, Entry, Features, HashType, Target, Usage
+from .base import (
+    BLOCK_SIZE,
+    NO_HASHES,
+    Backend,
+    BinaryReader,
+    Entry,
+    Features,
+    HashType,
+    Target,
+    Usage,
+    sized_blocks,
+)
 from .errors import (
     AlreadyExists,
     BackendError,
@@ -306,19 +317,13 @@ class LocalBackend(Backend):
         full = self._prepare_parent(path)
         digests = {kind: kind.new() for kind in (hashes or {}) if kind in self.features.hashes}
         with self._temp_beside(full, path) as fd:
-            written = 0
             with _os_errors(path):
-                while block := stream.read(BLOCK_SIZE):
+                for block in sized_blocks(stream, size, path):
                     view = memoryview(block)
                     while view:
                         view = view[os.write(fd, view) :]
-                    written += len(block)
                     for digest in digests.values():
                         digest.update(block)
-                    if size is not None and written > size:
-                        raise IntegrityError(f"stream longer than the expected {size} bytes", path=path)
-            if size is not None and written != size:
-                raise IntegrityError(f"stream ended after {written} of {size} bytes", path=path)
             for kind, digest in digests.items():
                 expected = (hashes or {})[kind]
                 if digest.hexdigest() != expected.lower():

@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from . import paths
-from .base import BLOCK_SIZE, Backend, BinaryReader, Entry, Features, HashType, NoOptions, Target, Usage
+from .base import (
+    Backend,
+    BinaryReader,
+    Entry,
+    Features,
+    HashType,
+    NoOptions,
+    Target,
+    Usage,
+    sized_blocks,
+)
 from .errors import (
     AlreadyExists,
     AmbiguousPath,
@@ -181,6 +191,15 @@ class MemoryBackend(Backend):
             raise AmbiguousPath(path=path)
         return self.store.nodes[ids[0]]
 
+    def _find_dir(self, path: str) -> _Node:
+        """The directory node at ``path``. Raises DirNotFound, NotADirectory."""
+        node = self._find(path)
+        if node is None:
+            raise DirNotFound(path=path)
+        if not node.is_dir:
+            raise NotADirectory(path=path)
+        return node
+
     def _find(self, path: str) -> _Node | None:
         """The node at ``path`` under the root, None if it (or a directory on the way) does not exist."""
         node: _Node | None = self.store.root
@@ -288,11 +307,7 @@ class MemoryBackend(Backend):
 
     def list(self, directory: str) -> builtins.list[Entry]:
         with self.store.lock:
-            node = self._find(directory)
-            if node is None:
-                raise DirNotFound(path=directory)
-            if not node.is_dir:
-                raise NotADirectory(path=directory)
+            node = self._find_dir(directory)
             return [self._entry(c, paths.join(directory, c.name)) for c in self.store.children_of(node)]
 
     def stat(self, path: str) -> Entry:
@@ -326,16 +341,7 @@ class MemoryBackend(Backend):
             parent = self._dir_for_write(parts[:-1], path, create=False)
             self._check_file_slot(parent, parts[-1], path)
         # read without the lock: a slow stream must not stall other threads
-        chunks: builtins.list[bytes] = []
-        total = 0
-        while block := stream.read(BLOCK_SIZE):
-            total += len(block)
-            if size is not None and total > size:
-                raise IntegrityError(f"stream longer than the expected {size} bytes", path=path)
-            chunks.append(block)
-        if size is not None and total != size:
-            raise IntegrityError(f"stream ended after {total} of {size} bytes", path=path)
-        data = b"".join(chunks)
+        data = b"".join(sized_blocks(stream, size, path))
         digests = _hashes_of(data)
         for kind, expected in (hashes or {}).items():
             actual = digests.get(kind)
@@ -358,11 +364,7 @@ class MemoryBackend(Backend):
 
     def rmdir(self, path: str) -> None:
         with self.store.lock:
-            node = self._find(path)
-            if node is None:
-                raise DirNotFound(path=path)
-            if not node.is_dir:
-                raise NotADirectory(path=path)
+            node = self._find_dir(path)
             if node.children:
                 raise DirectoryNotEmpty(path=path)
             if node is not self.store.root:  # the store's own root always exists
@@ -417,11 +419,7 @@ class MemoryBackend(Backend):
 
     def purge(self, path: str) -> None:
         with self.store.lock:
-            node = self._find(path)
-            if node is None:
-                raise DirNotFound(path=path)
-            if not node.is_dir:
-                raise NotADirectory(path=path)
+            node = self._find_dir(path)
             if node is self.store.root:
                 for child in self.store.children_of(node):
                     self.store.drop(child)
