@@ -165,6 +165,11 @@ class LocalBackend(Backend):
         unknown_size_put=True,
     )
 
+    def __init__(self, name: str, root: str, options: LocalOptions | None = None) -> None:
+        super().__init__(name, root, options)
+        #: Folders known to exist (a set is safe to share between threads for add/discard/in).
+        self._known_dirs: set[str] = set()
+
     @classmethod
     def make_root(cls, prefix: str, path: str) -> str:
         # Under a configured root, "name:/sub" is still inside it (as with rclone's alias remotes).
@@ -279,20 +284,31 @@ class LocalBackend(Backend):
         return _RangeReader(file, length)
 
     def _prepare_parent(self, path: str) -> str:
-        """Make the parent folder of ``path`` exist; the full path of ``path``."""
+        """Make the parent folder of ``path`` exist; the full path of ``path``.
+
+        Folders made or seen here are remembered, so a copy of many files into one folder does not ask
+        the disk again for each (a folder removed behind our back is made again: see ``_temp_beside``).
+        A directory at ``path`` itself is found when the final rename refuses to replace it (IsADirectory).
+        """
         full = self._full(path)
-        if os.path.isdir(full):
-            raise IsADirectory(path=path)
-        # mkdir("") too: the root itself may not exist yet (copyto into a new folder).
-        self.mkdir(paths.parent(path))
+        parent = paths.parent(path)
+        if parent not in self._known_dirs:
+            self.mkdir(parent)  # mkdir("") too: the root itself may not exist yet
+            self._known_dirs.add(parent)
         return full
 
     @contextmanager
     def _temp_beside(self, full: str, path: str) -> Iterator[int]:
         """A new hidden temp file next to ``full``, renamed onto it if the block succeeds, else removed."""
         temp = os.path.join(os.path.dirname(full), f"{TEMP_PREFIX}{os.urandom(8).hex()}.partial")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         with _os_errors(path):
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            try:
+                fd = os.open(temp, flags, 0o666)
+            except FileNotFoundError:  # the folder went away since we made it: make it again
+                self._known_dirs.discard(paths.parent(path))
+                self.mkdir(paths.parent(path))
+                fd = os.open(temp, flags, 0o666)
         try:
             try:
                 yield fd
@@ -373,6 +389,7 @@ class LocalBackend(Backend):
             os.unlink(full)
 
     def rmdir(self, path: str) -> None:
+        self._known_dirs.clear()
         full = self._full(path)
         with _os_errors(path, directory=True):
             os.rmdir(full)
@@ -395,6 +412,7 @@ class LocalBackend(Backend):
         return self.stat(dst_path)
 
     def move_dir(self, src: str, dst: str) -> None:
+        self._known_dirs.clear()
         src_full = self._full(src)
         dst_full = self._full(dst)
         with _os_errors(src, directory=True):
@@ -413,6 +431,7 @@ class LocalBackend(Backend):
             super().move_dir(src, dst)
 
     def purge(self, path: str) -> None:
+        self._known_dirs.clear()
         full = self._full(path)
         with _os_errors(path, directory=True):
             if not stat_module.S_ISDIR(os.stat(full).st_mode):

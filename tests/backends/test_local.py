@@ -84,3 +84,18 @@ def test_unreadable_directory_is_permission_denied(tmp_path: Path) -> None:
             LocalBackend("", str(tmp_path)).list("locked")
     finally:
         (tmp_path / "locked").chmod(0o700)
+
+
+def test_folder_removed_behind_our_back_is_made_again(tmp_path: Path) -> None:
+    """Folders are remembered between puts; one deleted by someone else in between is recreated."""
+    import shutil
+
+    backend = LocalBackend("", str(tmp_path))
+    backend.put("a/b/f", io.BytesIO(b"1"), size=1, mtime_ns=None)
+    shutil.rmtree(tmp_path / "a")
+    backend.put("a/b/g", io.BytesIO(b"2"), size=1, mtime_ns=None)
+    assert (tmp_path / "a/b/g").read_bytes() == b"2"
+    shutil.rmtree(tmp_path / "a")
+    (tmp_path / "src").write_bytes(b"3")
+    backend.copy("src", "a/b/h")
+    assert (tmp_path / "a/b/h").read_bytes() == b"3"
