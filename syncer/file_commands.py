@@ -15,6 +15,7 @@ from backends.base import BLOCK_SIZE
 from backends.errors import BackendError, DirNotFound, IsADirectory, NotFound
 
 from .compare import CompareOptions, Verdict, common_hash, decide, decide_with_hashes, modify_window_ns
+from .executor import run_parallel
 from .listing import about_text
 from .operations import copy_file, move_file
 from .runtime import Runtime
@@ -119,10 +120,7 @@ def cmd_delete(rt: Runtime, spec: str, *, rmdirs: bool) -> None:
         except BackendError as exc:
             rt.stats.error(exc, f"{backend.describe(entry.path)}: failed to delete")
 
-    from concurrent.futures import ThreadPoolExecutor  # deletes are round trips on remote backends
-
-    with ThreadPoolExecutor(max_workers=max(1, rt.checkers)) as pool:
-        list(pool.map(delete, files))
+    run_parallel(files, delete, workers=rt.checkers)
     if rmdirs and single is None and not rt.stats.errors:
         remove_empty_dirs(rt, backend, [e for e in tree if e.is_dir], leave_root=True)
 

@@ -124,3 +124,24 @@ def test_progress_without_a_terminal_is_plain() -> None:
     assert interactive({"CI": "true"}) is False
     reporter = Reporter(Stats(), progress=True, live=False)
     assert reporter.live is False and reporter.period == 5.0
+
+
+def test_run_parallel_does_every_item_once_and_raises_a_bug() -> None:
+    from syncer.executor import run_parallel
+
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def work(item: int) -> None:
+        with lock:
+            seen.append(item)
+
+    run_parallel(list(range(1000)), work, workers=4)
+    assert sorted(seen) == list(range(1000))
+
+    def broken(item: int) -> None:
+        if item == 7:
+            raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError, match="bug"):
+        run_parallel(list(range(100)), broken, workers=3)
