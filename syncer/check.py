@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TextIO
@@ -16,6 +15,7 @@ from backends.errors import BackendError
 
 from .compare import common_hash
 from .debris import DEBRIS_DIR
+from .executor import run_parallel
 from .march import Match, march
 from .runtime import Runtime
 
@@ -92,8 +92,12 @@ def run_check(rt: Runtime, src_spec: str, dst_spec: str, options: CheckOptions) 
             rt.stats.error(exc, f"{match.path}: failed to check")
             return ERROR
 
-    with ThreadPoolExecutor(max_workers=max(1, options.checkers)) as pool:
-        results = dict(zip((m.path for m in both), pool.map(outcome, both), strict=True))
+    results: dict[str, str] = {}
+
+    def settle(match: Match) -> None:
+        results[match.path] = outcome(match)
+
+    run_parallel(both, settle, workers=options.checkers)
 
     counts = {MATCH: 0, DIFFER: 0, MISSING_ON_SRC: 0, MISSING_ON_DST: 0, ERROR: 0}
     with ExitStack() as stack:
