@@ -382,8 +382,15 @@ class Backend(abc.ABC):
         return self.stat(target)
 
     def with_root(self, root: str) -> Self:
-        """The same store seen from another root (a root in this backend's own form)."""
-        return type(self)(self.name, root, self.options)
+        """The same store seen from another root (a root in this backend's own form).
+
+        The same object for the same root, so what a backend learns (caches) serves every file of a run.
+        """
+        cache: dict[str, Self] = self.__dict__.setdefault("_with_root", {})
+        other = cache.get(root)
+        if other is None:
+            other = cache.setdefault(root, type(self)(self.name, root, self.options))
+        return other
 
     def same_store(self, other: Backend) -> bool:
         """True when ``other`` reaches the same objects as this backend (only its root may differ)."""

@@ -11,6 +11,7 @@ unchanged, so they round-trip without any encoding of our own.
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import stat as stat_module
@@ -127,11 +128,18 @@ class _RangeReader:
         self.close()
 
 
-def _copy_fd(src: int, dst: int) -> None:
-    """Copy everything from ``src`` to ``dst`` inside the kernel where it can."""
+def _copy_fd(src: int, dst: int, size: int) -> None:
+    """Copy ``src``'s ``size`` bytes (its size when opened) to ``dst``, inside the kernel where it can.
+
+    Stopping at the known size spares the last call that would only confirm the end of the file.
+    """
     try:
-        while os.copy_file_range(src, dst, 1 << 30):
-            pass
+        copied = 0
+        while copied < size:
+            step = os.copy_file_range(src, dst, size - copied)
+            if not step:
+                break  # the file shrank meanwhile
+            copied += step
         return
     except OSError as exc:
         if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
@@ -169,6 +177,9 @@ class LocalBackend(Backend):
         super().__init__(name, root, options)
         #: Folders known to exist (a set is safe to share between threads for add/discard/in).
         self._known_dirs: set[str] = set()
+        # Temp names: random per backend, then counted (O_EXCL still guards against any clash).
+        self._temp_token = os.urandom(6).hex()
+        self._temp_serial = itertools.count()
 
     @classmethod
     def make_root(cls, prefix: str, path: str) -> str:
@@ -300,7 +311,9 @@ class LocalBackend(Backend):
     @contextmanager
     def _temp_beside(self, full: str, path: str) -> Iterator[int]:
         """A new hidden temp file next to ``full``, renamed onto it if the block succeeds, else removed."""
-        temp = os.path.join(os.path.dirname(full), f"{TEMP_PREFIX}{os.urandom(8).hex()}.partial")
+        temp = os.path.join(
+            os.path.dirname(full), f"{TEMP_PREFIX}{self._temp_token}-{next(self._temp_serial)}.partial"
+        )
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         with _os_errors(path):
             try:
@@ -362,7 +375,7 @@ class LocalBackend(Backend):
             if stat_module.S_ISDIR(src_st.st_mode):
                 raise IsADirectory(path=src_path)
             with self._temp_beside(dst_full, dst_path) as dst_fd, _os_errors(dst_path):
-                _copy_fd(src_fd, dst_fd)
+                _copy_fd(src_fd, dst_fd, src_st.st_size)
                 os.utime(dst_fd, ns=(src_st.st_atime_ns, src_st.st_mtime_ns))
                 st = os.fstat(dst_fd)
         finally:
