@@ -27,6 +27,7 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint,bench]' --config-settings editable_mode=compat
 	$(BIN)/python bench/bench_listing.py
+	$(BIN)/python bench/bench_transfer.py
 
 demo: install
 	bash examples/demo.sh
