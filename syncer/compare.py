@@ -16,6 +16,7 @@ __all__ = [
     "common_hash",
     "decide",
     "decide_with_hashes",
+    "effective_window",
     "modify_window_ns",
 ]
 
@@ -47,6 +48,11 @@ def modify_window_ns(a: Features, b: Features) -> int | None:
     if a.mtime_precision_ns is None or b.mtime_precision_ns is None:
         return None
     return max(a.mtime_precision_ns, b.mtime_precision_ns)
+
+
+def effective_window(options: CompareOptions, a: Features, b: Features) -> int | None:
+    """``--modify-window`` if given, else the coarser precision of the two sides."""
+    return options.modify_window_ns if options.modify_window_ns is not None else modify_window_ns(a, b)
 
 
 def common_hash(a: Features, b: Features, *, cheap_only: bool = False) -> HashType | None:

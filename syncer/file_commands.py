@@ -14,7 +14,7 @@ from backends import paths as rpaths
 from backends.base import BLOCK_SIZE
 from backends.errors import BackendError, DirNotFound, IsADirectory, NotFound
 
-from .compare import CompareOptions, Verdict, common_hash, decide, decide_with_hashes, modify_window_ns
+from .compare import CompareOptions, Verdict, common_hash, decide, decide_with_hashes, effective_window
 from .executor import run_parallel
 from .listing import about_text
 from .operations import copy_file, move_file
@@ -192,9 +192,7 @@ def _verdict(
     """The engine's decision for one file (hashes fetched when the comparison needs them)."""
     if existing is None:
         return Verdict.TRANSFER
-    window = options.modify_window_ns
-    if window is None:
-        window = modify_window_ns(src.features, dst.features)
+    window = effective_window(options, src.features, dst.features)
     kind = common_hash(src.features, dst.features)
     verdict = decide(entry, existing, options, window, kind)
     if verdict is Verdict.NEEDS_HASH and kind is not None:

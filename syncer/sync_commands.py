@@ -10,7 +10,7 @@ from backends import Backend, Entry, HashType
 from backends.errors import BackendError
 
 from .bwlimit import BandwidthLimit
-from .compare import common_hash, modify_window_ns
+from .compare import common_hash, effective_window
 from .debris import DEBRIS_DIR, Disposal, DisposalMode, cleanup_debris
 from .errors import ExitCode, SafetyAbort, UsageError
 from .executor import ExecOptions, execute
@@ -38,9 +38,7 @@ def _hash_or_empty(backend: Backend, entry: Entry | None, kind: HashType) -> str
 def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: SyncOptions) -> Plan:
     """March both sides and decide every action; hashes, where a decision needs them, fetched in parallel."""
     compare = options.compare
-    window = compare.modify_window_ns
-    if window is None:
-        window = modify_window_ns(src.features, dst.features)
+    window = effective_window(compare, src.features, dst.features)
     hash_kind = common_hash(src.features, dst.features)
     if compare.checksum and hash_kind is None:
         offered = [", ".join(sorted(b.features.hashes)) or "none" for b in (src, dst)]
