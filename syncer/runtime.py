@@ -9,12 +9,15 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from backends import Backend, Entry, Registry, RemoteConfig, open_backend
 from backends.errors import BackendError, DirNotFound, NotFound
 
 from .accounting import Stats
+
+if TYPE_CHECKING:
+    from filters import Filter
 from .paths import split_leaf
 
 __all__ = ["Runtime"]
@@ -36,8 +39,8 @@ class Runtime:
     transfers: int = 4
     overrides: Mapping[str, Any] = field(default_factory=dict)
     debris_keep: str | None = None
-    #: The command's filter (filters.Filter), None when nothing filters.
-    rules: Any = None
+    #: The command's filter, None when nothing filters.
+    rules: Filter | None = None
     _opened: list[Backend] = field(default_factory=list)
 
     def open(self, spec: str) -> Backend:
