@@ -162,6 +162,19 @@ def find_binary(name: str) -> Path | None:
     return Path(found) if found else None
 
 
+def find_binaries(tools: Sequence[str]) -> dict[str, Path] | None:
+    """Each tool's binary; None, after a one-line error saying to run `make bench`, when one is missing."""
+    binaries: dict[str, Path] = {}
+    for tool in tools:
+        found = find_binary(tool)
+        if found is None:
+            where = Path(sys.executable).parent
+            print(f"error: {tool} not found in {where} or on PATH; run `make bench`", file=sys.stderr)
+            return None
+        binaries[tool] = found
+    return binaries
+
+
 def clean_env(config_dir: Path, rclone_config: Path) -> dict[str, str]:
     """The environment both tools run in: no user config, no option overrides, Python as a user runs it.
 
@@ -379,14 +392,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    binaries: dict[str, Path] = {}
-    for tool in TOOLS:
-        found = find_binary(tool)
-        if found is None:
-            where = Path(sys.executable).parent
-            print(f"error: {tool} not found in {where} or on PATH; run `make bench`", file=sys.stderr)
-            return 2
-        binaries[tool] = found
+    binaries = find_binaries(TOOLS)
+    if binaries is None:
+        return 2
 
     tree = args.work_dir.resolve()
     spec = tree_spec()

@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
-from bench_listing import BenchError, clean_env, find_binary, syncer_bytecode_cached, tool_version
+from bench_listing import BenchError, clean_env, find_binaries, syncer_bytecode_cached, tool_version
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_WORK_DIR = BENCH_DIR / ".work" / "transfer"
@@ -879,14 +879,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    binaries: dict[str, Path] = {}
-    for tool in TOOLS:
-        found = find_binary(tool)
-        if found is None:
-            where = Path(sys.executable).parent
-            print(f"error: {tool} not found in {where} or on PATH; run `make bench`", file=sys.stderr)
-            return 2
-        binaries[tool] = found
+    binaries = find_binaries(TOOLS)
+    if binaries is None:
+        return 2
     selected = list(args.only or [key for key in SCENARIOS if key != "noop-200k" or args.scale])
     copy_runs = args.runs or 5
     noop_runs = args.runs or 7
