@@ -15,8 +15,8 @@ from backends.errors import BackendError
 
 from .compare import common_hash
 from .debris import DEBRIS_DIR
-from .executor import run_parallel
 from .march import Match, march
+from .parallel import run_parallel
 from .runtime import Runtime
 
 __all__ = ["CheckOptions", "run_check"]

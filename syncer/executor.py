@@ -7,11 +7,8 @@ deleted once any transfer has failed (a half-copied source must not cost the des
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from backends import Backend
 from backends.errors import BackendError, DirectoryNotEmpty, NotFound
@@ -21,12 +18,11 @@ from .bwlimit import BandwidthLimit
 from .debris import Disposal, dispose
 from .operations import copy_file, move_file
 from .options import DeleteTiming
+from .parallel import run_parallel
 from .plan import Action, Copy, Delete, DeleteSource, Mkdir, Mode, Plan, Rmdir, RmdirSource, SetMtime
 from .retry import with_retries
 
-__all__ = ["ExecOptions", "execute", "run_parallel"]
-
-T = TypeVar("T")
+__all__ = ["ExecOptions", "execute"]
 
 log = logging.getLogger("syncer.executor")
 
@@ -40,40 +36,6 @@ class ExecOptions:
     keep_replaced: bool = False
     low_level_retries: int = 10
     limit: BandwidthLimit | None = None
-
-
-def run_parallel(items: list[T], work: Callable[[T], object], *, workers: int) -> None:
-    """``work`` on every item from ``workers`` threads pulling from one queue.
-
-    Lighter than an executor's future per item, which costs as much as copying a small file on a local disk.
-    An exception that escapes ``work`` (a bug: backend errors are handled inside) stops the others and is
-    raised here.
-    """
-    queue = deque(items)
-    failures: list[BaseException] = []
-
-    def worker() -> None:
-        while not failures:
-            try:
-                item = queue.popleft()
-            except IndexError:
-                return
-            try:
-                work(item)
-            except BaseException as exc:
-                failures.append(exc)
-                return
-
-    threads = [
-        threading.Thread(target=worker, name=f"syncer-transfer-{n}") for n in range(max(1, workers) - 1)
-    ]
-    for thread in threads:
-        thread.start()
-    worker()  # the calling thread works too
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
 
 
 def _deepest_first(paths: Iterable[str]) -> list[str]:

@@ -15,9 +15,9 @@ from backends.base import BLOCK_SIZE
 from backends.errors import BackendError, DirNotFound, IsADirectory, NotFound
 
 from .compare import CompareOptions, Verdict, common_hash, decide, decide_with_hashes, effective_window
-from .executor import run_parallel
 from .listing import about_text
 from .operations import copy_file, move_file
+from .parallel import run_parallel
 from .runtime import Runtime
 from .walk import walk
 

@@ -127,7 +127,7 @@ def test_progress_without_a_terminal_is_plain() -> None:
 
 
 def test_run_parallel_does_every_item_once_and_raises_a_bug() -> None:
-    from syncer.executor import run_parallel
+    from syncer.parallel import run_parallel
 
     seen: list[int] = []
     lock = threading.Lock()
