@@ -399,6 +399,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "config": ("Show, check or locate the configuration.", _config_args),
 }
 
+#: Commands served by list_commands (the rest by file_commands or the engine).
+_LISTING_COMMANDS = frozenset({"ls", "lsl", "lsd", "lsf", "lsjson", "tree", "size"})
+
 #: Commands that never walk a tree, so never need a filter.
 _UNFILTERED = frozenset({"mkdir", "rmdir", "purge", "copyto", "moveto", "about", "cleanup"})
 
@@ -523,14 +526,17 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
 
 
 def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
-    """Run the command; an exit code when the command decides its own (else the run's errors decide)."""
-    """Run one command; imports its module only when needed so start-up stays small."""
-    from . import file_commands as fc
-    from . import list_commands as lc
-    from .listing import LsfFormat, TreeStyle
+    """Run the command; an exit code when the command decides its own (else the run's errors decide).
 
+    Imports only the module the command needs: start-up is part of every small command's time.
+    """
     name = args.command
     depth = args.max_depth
+    if name in _LISTING_COMMANDS:
+        from . import list_commands as lc
+        from .listing import LsfFormat, TreeStyle
+    else:
+        from . import file_commands as fc
     if name in ("copy", "sync", "move"):
         from .plan import Mode
         from .sync_commands import run_transfer
