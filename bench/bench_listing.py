@@ -175,6 +175,15 @@ def find_binaries(tools: Sequence[str]) -> dict[str, Path] | None:
     return binaries
 
 
+def emit_record(record: Mapping[str, object], path: Path | None) -> None:
+    """The result as the last line of the output, one JSON object (and into ``path``, if given)."""
+    line = json.dumps(record, separators=(",", ":"))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(line + "\n")
+    print(line)
+
+
 def clean_env(config_dir: Path, rclone_config: Path) -> dict[str, str]:
     """The environment both tools run in: no user config, no option overrides, Python as a user runs it.
 
@@ -443,11 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print("\n".join(report(results)))
     record = json_record(results, machine, args.runs, args.warmup)
-    line = json.dumps(record, separators=(",", ":"))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(line + "\n")
-    print(line)
+    emit_record(record, args.json)
     return 0
 
 

@@ -47,7 +47,6 @@ Run with the project's venv Python (``make bench``); the binaries are looked up 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -64,7 +63,14 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
-from bench_listing import BenchError, clean_env, find_binaries, syncer_bytecode_cached, tool_version
+from bench_listing import (
+    BenchError,
+    clean_env,
+    emit_record,
+    find_binaries,
+    syncer_bytecode_cached,
+    tool_version,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_WORK_DIR = BENCH_DIR / ".work" / "transfer"
@@ -949,11 +955,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     print("\n".join(report(scenarios, floor_mb)))
     record = json_record(scenarios, machine, args.warmup, floor_mb)
-    line = json.dumps(record, separators=(",", ":"))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(line + "\n")
-    print(line)
+    emit_record(record, args.json)
     return 0
 
 
