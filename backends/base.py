@@ -113,7 +113,9 @@ class Features:
     ``mtime_precision_ns`` is the resolution of stored modification times (None: not kept at all).
     ``server_side_*`` mean copy/move/move_dir happen without moving data through this process.
     ``unknown_size_put`` means ``put`` accepts ``size=None``. ``fast_walk`` means ``walk`` is cheaper than a
-    ``list`` per directory (one request for a whole tree).
+    ``list`` per directory (one request for a whole tree). ``serial_io`` means each operation is a few cheap
+    system calls, done faster from one thread than from several (the local disk: threads only contend for
+    the interpreter), so the engine uses one worker unless told otherwise.
     """
 
     hashes: frozenset[HashType] = frozenset()
@@ -129,6 +131,7 @@ class Features:
     trash: bool = False
     unknown_size_put: bool = False
     fast_walk: bool = False
+    serial_io: bool = False
 
 
 @dataclass(frozen=True, slots=True)

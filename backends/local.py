@@ -171,6 +171,7 @@ class LocalBackend(Backend):
         server_side_move=True,
         server_side_dir_move=True,
         unknown_size_put=True,
+        serial_io=True,
     )
 
     def __init__(self, name: str, root: str, options: LocalOptions | None = None) -> None:

@@ -97,7 +97,7 @@ def run_check(rt: Runtime, src_spec: str, dst_spec: str, options: CheckOptions) 
     def settle(match: Match) -> None:
         results[match.path] = outcome(match)
 
-    run_parallel(both, settle, workers=options.checkers)
+    run_parallel(both, settle, workers=rt.workers(options.checkers, src, dst))
 
     counts = {MATCH: 0, DIFFER: 0, MISSING_ON_SRC: 0, MISSING_ON_DST: 0, ERROR: 0}
     with ExitStack() as stack:

@@ -693,6 +693,7 @@ def _run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         checkers=options.checkers,
         transfers=options.transfers,
+        workers_given=options.workers_given,
         debris_keep=options.debris_keep,
         overrides={"copy_links": True} if options.copy_links else {},
     )

@@ -120,7 +120,7 @@ def cmd_delete(rt: Runtime, spec: str, *, rmdirs: bool) -> None:
         except BackendError as exc:
             rt.stats.error(exc, f"{backend.describe(entry.path)}: failed to delete")
 
-    run_parallel(files, delete, workers=rt.checkers)
+    run_parallel(files, delete, workers=rt.workers(rt.checkers, backend))
     if rmdirs and single is None and not rt.stats.errors:
         remove_empty_dirs(rt, backend, [e for e in tree if e.is_dir], leave_root=True)
 

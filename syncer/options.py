@@ -30,6 +30,8 @@ class GlobalOptions:
     checkers: int = 8
     transfers: int = 4
     debris_keep: str | None = None  # a duration: sync prunes debris older than this
+    #: Whether --checkers/--transfers were set anywhere (else the engine may pick the count per backend).
+    workers_given: bool = False
 
 
 def _from_env(name: str, kind: Any, text: str) -> Any:
@@ -68,6 +70,7 @@ def resolve_global_options(
     for name in ("checkers", "transfers"):
         if name in values and values[name] < 1:
             raise ConfigError(f"--{name} must be at least 1, got {values[name]}")
+    values["workers_given"] = "checkers" in values or "transfers" in values
     return GlobalOptions(**values)
 
 

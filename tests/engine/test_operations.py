@@ -53,3 +53,16 @@ def test_across_stores_the_data_is_streamed() -> None:
     assert not src.exists("f.txt")
     with other.open_read("g.txt") as stream:
         assert stream.read() == b"hello"
+
+
+def test_serial_io_backends_get_one_worker_unless_a_count_was_given(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from backends import default_registry
+    from backends.local import LocalBackend
+    from syncer.runtime import Runtime
+
+    local, memory = LocalBackend("", str(tmp_path)), MemoryBackend("m", "")
+    rt = Runtime(remotes={}, registry=default_registry(), out=io.StringIO(), out_bytes=io.BytesIO())
+    assert rt.workers(4, local, local) == 1
+    assert rt.workers(4, local, memory) == 4  # a side gains from threads
+    rt.workers_given = True
+    assert rt.workers(4, local, local) == 4
