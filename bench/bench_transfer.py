@@ -20,7 +20,7 @@ Why it is built this way (the listing benchmark's reasons hold here too; see ``b
   ``ru_maxrss`` is at least its parent's RSS high-water mark (``exec`` keeps the mark of the address space
   it replaces, which after a vfork or posix_spawn is the parent's), so a child of this process would report
   at least this process's own peak (24-27 MB once the trees are built and checked; syncer's no-op sync
-  needs 15). The tools are therefore started by a launcher: a minimal Python process started first (only
+  needs about 16). The tools are therefore started by a launcher: a minimal Python process started first (only
   ``os``, ``sys``, ``time``; about 8.5 MB), which times each one and reaps it with ``os.wait4``. That floor
   is measured (``true`` run the same way) and printed, and any result near it is flagged.
 * The work is proved after every run, outside the timing: the exit code must be 0; after a copy the
@@ -384,7 +384,7 @@ def remove_run_dirs(work: Path) -> None:
 #: Why not straight from this process: the kernel hands a child the parent's RSS high-water mark when it
 #: execs (vfork/posix_spawn share the parent's address space, whose mark exec keeps), so every child would
 #: report at least this process's peak, which grows with the tree work (measured: 24-27 MB, above syncer's
-#: own 15 MB for a no-op sync). The launcher's mark stays at about 8.5 MB, below either tool's.
+#: own 16 MB for a no-op sync). The launcher's mark stays at about 8.5 MB, below either tool's.
 #: Protocol: one request per line, NUL-separated fields: stdout file, stderr file, argv...; one answer per
 #: line: "ok <elapsed s> <ru_maxrss KiB> <exit code>" or "error <message>".
 LAUNCHER = r"""
