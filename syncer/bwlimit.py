@@ -41,21 +41,12 @@ class BandwidthLimit:
 
 
 def parse_rate(text: str) -> float | None:
-    """rclone's ``--bwlimit`` value: bytes per second with an optional binary suffix (``10M`` = 10 MiB/s,
-    ``512k``); ``off`` or ``0`` for no limit. Raises ValueError."""
-    value = text.strip()
-    if value.lower() in ("off", "0", ""):
-        return None
-    units = {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    suffix = value[-1].lower()
-    if suffix in units:
-        number, scale = value[:-1], units[suffix]
-    else:
-        number, scale = value, 1 << 10  # rclone: a bare number is KiB/s
+    """rclone's ``--bwlimit`` value in bytes per second: its size syntax (``10M`` = 10 MiB/s, ``512k``, a
+    bare number is KiB/s); ``off`` or ``0`` for no limit. Raises ValueError."""
+    from filters import FilterError, parse_size
+
     try:
-        rate = float(number) * scale
-    except ValueError:
+        rate = parse_size(text.strip())
+    except FilterError:
         raise ValueError(f"invalid --bwlimit {text!r} (e.g. 10M, 512k, off)") from None
-    if rate <= 0:
-        raise ValueError(f"invalid --bwlimit {text!r}: must be positive")
-    return rate
+    return float(rate) if rate else None
