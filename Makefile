@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[test,lint,bench]' --config-settings editable_mode=compat
 	$(BIN)/python bench/bench_listing.py
 	$(BIN)/python bench/bench_transfer.py
+	$(BIN)/python bench/bench_crypto.py
 
 demo: install
 	bash examples/demo.sh
