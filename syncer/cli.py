@@ -372,6 +372,10 @@ def _config_args(sub: argparse.ArgumentParser) -> None:
         _add_global_flags(action, suppress=True)
 
 
+def _emulator_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help="see 'syncer mega-emulator --help'")
+
+
 #: name -> (help, what adds its arguments); in the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "ls": ("List the objects in the path with size and path.", _path_only),
@@ -397,7 +401,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "cleanup": ("Empty the debris folder (and the trash, where the backend has one).", _cleanup_args),
     "version": ("Show the version number.", _no_args),
     "config": ("Show, check or locate the configuration.", _config_args),
+    "mega-emulator": ("Run a local MEGA-compatible server (for tests and demos).", _emulator_args),
 }
+
+#: Commands with a parser of their own: everything after the name is handed to them.
+_OWN_PARSER = frozenset({"mega-emulator"})
 
 #: Commands served by list_commands (the rest by file_commands or the engine).
 _LISTING_COMMANDS = frozenset({"ls", "lsl", "lsd", "lsf", "lsjson", "tree", "size"})
@@ -735,6 +743,13 @@ def _fail(args: argparse.Namespace | None, exc: BaseException) -> int:
     return exit_code_for(exc)
 
 
+def _run_own_parser(name: str, arguments: list[str]) -> int:
+    """A command that parses its own arguments (the emulator: a server, not a sync command)."""
+    from backends.mega.emulator.cli import main as emulator_main
+
+    return emulator_main(arguments)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``syncer`` console script; returns the exit code."""
     for stream in (sys.stdout, sys.stderr):
@@ -746,7 +761,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.freeze()
     try:
         arguments = sys.argv[1:] if argv is None else list(argv)
-        args = build_parser(command_name(arguments)).parse_args(arguments)
+        name = command_name(arguments)
+        if name in _OWN_PARSER:
+            return _run_own_parser(name, arguments[arguments.index(name) + 1 :])
+        args = build_parser(name).parse_args(arguments)
         if not args.command:
             build_parser().print_help()
             return int(ExitCode.USAGE)

@@ -1,0 +1,124 @@
+"""Fault injection: the current fault settings, seeded dice, the shared bandwidth cap and hashcash challenges.
+
+Every fault is off by default and can change while the server runs (``Emulator.set_faults``). Decisions come
+from one ``random.Random(seed)`` under a lock, so a test with a seed sees the same sequence of faults for the
+same sequence of requests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from backends.mega import hashcash
+from backends.mega.emulator.settings import FAULT_FIELDS, EmulatorSettings
+
+__all__ = ["Faults", "HashcashGate", "TokenBucket"]
+
+MAX_CHALLENGES = 4096
+CHALLENGE_LIFETIME = 600.0
+
+
+class TokenBucket:
+    """A bandwidth cap shared by every transfer: ``take(n)`` returns once n more bytes may pass.
+
+    No burst credit is saved up: each call books its bytes on one shared timeline that advances by n / rate,
+    and waits until its booking ends. So n bytes never pass in less than n / rate seconds, however the
+    transfers interleave. A rate of 0 means unlimited; the rate is read on every call, so a change applies
+    to transfers already running.
+    """
+
+    def __init__(self, rate: Callable[[], int]) -> None:
+        self._rate = rate  # bytes per second, read on every call
+        self._lock = threading.Lock()
+        self._booked_until = 0.0
+
+    def slice_size(self, unlimited: int = 1 << 20) -> int:
+        """A good size for one send or receive: ``unlimited`` without a cap, else about a twentieth of a
+        second's worth; always a multiple of 12 bytes (and of 1 KiB), so upload checksum lanes stay aligned."""
+        rate = int(self._rate())
+        if rate <= 0:
+            return unlimited
+        return max(3072, min(1 << 20, rate // 20) // 3072 * 3072)
+
+    def take(self, count: int) -> None:
+        rate = float(self._rate())
+        if rate <= 0 or count <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._booked_until = max(now, self._booked_until) + count / rate
+            wait = self._booked_until - now
+        time.sleep(wait)  # the caller's share of the cap: waiting is what a bandwidth limit does
+
+
+class HashcashGate:
+    """Issues proof-of-work challenges and accepts each solved one once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._issued: OrderedDict[bytes, tuple[int, float]] = OrderedDict()
+
+    def challenge(self, easiness: int) -> str:
+        """A fresh challenge's ``X-Hashcash`` header value."""
+        challenge = hashcash.new_challenge(easiness)
+        with self._lock:
+            self._issued[challenge.token] = (easiness, time.monotonic() + CHALLENGE_LIFETIME)
+            while len(self._issued) > MAX_CHALLENGES:
+                self._issued.popitem(last=False)
+        return challenge.header
+
+    def redeem(self, header: str | None) -> bool:
+        """Whether ``header`` solves a challenge this gate issued (and not yet redeemed)."""
+        if not header:
+            return False
+        try:
+            token, prefix = hashcash.parse_solution(header)
+        except hashcash.HashcashError:
+            return False
+        with self._lock:
+            issued = self._issued.pop(token, None)
+        if issued is None or issued[1] < time.monotonic():
+            return False
+        return hashcash.verify(token, issued[0], prefix)
+
+
+class Faults:
+    """The live fault settings and the dice that apply them."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self._lock = threading.Lock()
+        self._settings = settings
+        self._rng = random.Random(settings.seed)
+        self.bandwidth = TokenBucket(lambda: self._settings.bandwidth)
+        self.hashcash = HashcashGate()
+
+    @property
+    def settings(self) -> EmulatorSettings:
+        return self._settings
+
+    def update(self, **changes: Any) -> EmulatorSettings:
+        """Change fault settings; ValueError for a name that is not a fault or a value out of range."""
+        unknown = set(changes) - FAULT_FIELDS
+        if unknown:
+            raise ValueError(f"not fault settings: {', '.join(sorted(unknown))}")
+        with self._lock:
+            self._settings = dataclasses.replace(self._settings, **changes)
+            return self._settings
+
+    def roll(self, rate: float) -> bool:
+        """True with probability ``rate``."""
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def below(self, limit: int) -> int:
+        """A seeded integer in [0, limit)."""
+        with self._lock:
+            return self._rng.randrange(limit) if limit > 0 else 0
