@@ -5,9 +5,10 @@ Order of the checks on a request (``shared/mega-protocol.md`` sections 2 and 12)
 1. faults that happen before anything runs: HTTP 500, bare ``-3``;
 2. the body must be a JSON array of objects with a string ``a`` (else bare ``-2``);
 3. hashcash, when switched on for login requests or for all (HTTP 402 until a solved challenge comes back);
-4. the session: a ``sid`` must be live and a command that needs one must have one (else bare ``-15``);
+4. idempotency: the same (``sid`` or ``n``, ``id``, body) again gets the stored answer, nothing runs twice
+   (checked before the session, so a retried ``sml`` still gets its ``0``);
+5. the session: a ``sid`` must be live and a command that needs one must have one (else bare ``-15``);
    ``n=`` works under a public folder link instead (reads only; writes answer ``-11`` in their slot);
-5. idempotency: the same (session, ``id``, body) again gets the stored answer, nothing runs twice;
 6. each command in its own transaction: a slot error undoes only that command.
 """
 
@@ -28,9 +29,11 @@ from backends.mega.emulator.actions import ActionLog
 from backends.mega.emulator.codes import CommandError
 from backends.mega.emulator.context import Caller, FolderLink, Urls
 from backends.mega.emulator.faults import Faults
-from backends.mega.emulator.nodes import EXPORTED, Nodes
+from backends.mega.emulator.links import Links
+from backends.mega.emulator.nodes import Nodes
 from backends.mega.emulator.store import Store, Tx
 from backends.mega.emulator.transfers import Downloads, Uploads
+from backends.mega.emulator.tree import EXPORTED
 
 __all__ = ["Api", "Reply"]
 
@@ -82,6 +85,7 @@ class Api:
         faults: Faults,
         accounts: Accounts,
         nodes: Nodes,
+        links: Links,
         uploads: Uploads,
         downloads: Downloads,
         actions: ActionLog,
@@ -104,8 +108,8 @@ class Api:
             "m": _Command(nodes.cmd_m, _always),
             "a": _Command(nodes.cmd_a, _always),
             "d": _Command(nodes.cmd_d, _always),
-            "l": _Command(nodes.cmd_l, _always),
-            "s2": _Command(nodes.cmd_s2, _always),
+            "l": _Command(links.cmd_l, _always),
+            "s2": _Command(links.cmd_s2, _always),
             "uq": _Command(nodes.cmd_uq, _always),
             "u": _Command(uploads.cmd_u, _always),
             "g": _Command(downloads.cmd_g, lambda command: "p" not in command, read_only=True),
@@ -128,6 +132,19 @@ class Api:
         if wants_work and not self._faults.hashcash.redeem(hashcash):
             challenge = self._faults.hashcash.challenge(settings.hashcash_easiness)
             return Reply(402, b"", {"X-Hashcash": challenge})
+        # A retry is answered from the cache before the session is checked: a logout whose answer got lost
+        # must get its 0 again, not ESID. The key holds the sid the answer was made for.
+        request_id = query.get("id")
+        replay_key = None
+        if request_id is not None and body is not None:
+            session = f"n:{query['n']}" if "n" in query else query.get("sid", "")
+            replay_key = (session, request_id, hashlib.sha256(body).digest())
+            with self._replays_lock:
+                stored = self._replays.get(replay_key)
+                if stored is not None:
+                    self._replays.move_to_end(replay_key)
+                    log.debug("replaying the answer to request id %s", request_id)
+                    return Reply(200, stored)
         caller, bad_link = self._caller(query, urls)
         if caller is None:
             return _bare(codes.ESID)
@@ -136,17 +153,6 @@ class Api:
                 spec = self._commands.get(command["a"])
                 if spec is not None and spec.needs_session(command):
                     return _bare(codes.ESID)
-        request_id = query.get("id")
-        replay_key = None
-        if request_id is not None and body is not None:
-            session = caller.sid or (f"n:{query['n']}" if "n" in query else "")
-            replay_key = (session, request_id, hashlib.sha256(body).digest())
-            with self._replays_lock:
-                stored = self._replays.get(replay_key)
-                if stored is not None:
-                    self._replays.move_to_end(replay_key)
-                    log.debug("replaying the answer to request id %s", request_id)
-                    return Reply(200, stored)
         results = [self._run(caller, command, bad_link) for command in batch]
         answer = json.dumps(results, separators=(",", ":")).encode("utf-8")
         if replay_key is not None:

@@ -68,7 +68,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="EMAIL:PASSWORD",
-        help="create this (v2) account if missing; repeatable",
+        help="create this (v2) account if missing; repeatable (other local users can read a command line:"
+        " --config with ${VAR} passwords keeps them out of it)",
     )
     parser.add_argument(
         "--v1-user",

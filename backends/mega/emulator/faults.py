@@ -40,7 +40,7 @@ class TokenBucket:
 
     def slice_size(self, unlimited: int = 1 << 20) -> int:
         """A good size for one send or receive: ``unlimited`` without a cap, else about a twentieth of a
-        second's worth; always a multiple of 12 bytes (and of 1 KiB), so upload checksum lanes stay aligned."""
+        second's worth, a multiple of 12 bytes (and of 1 KiB) so upload checksum lanes stay aligned."""
         rate = int(self._rate())
         if rate <= 0:
             return unlimited

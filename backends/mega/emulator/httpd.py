@@ -17,7 +17,7 @@ import socket
 import socketserver
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +29,8 @@ log = logging.getLogger("syncer.mega.emulator.http")
 #: An idle keep-alive connection is closed after this many seconds.
 IDLE_TIMEOUT = 120.0
 TLS_HANDSHAKE_TIMEOUT = 30.0
+#: How long ``stop`` waits for requests already being answered.
+STOP_GRACE = 10.0
 _SENDFILE_BLOCK = 1 << 20
 
 
@@ -59,12 +61,13 @@ class Exchange:
         return self.headers.get("Host")
 
     def body_length(self) -> int | None:
-        """The declared body size, or None without a usable Content-Length (chunked bodies are refused)."""
+        """The body size: Content-Length, 0 without one (HTTP/1.1), None for a chunked or unreadable one
+        (not supported: no MEGA client sends them)."""
         if self.headers.get("Transfer-Encoding"):
             return None
         text = self.headers.get("Content-Length")
         if text is None:
-            return 0 if self.method in ("GET", "HEAD") else None
+            return 0
         return int(text) if text.strip().isdigit() else None
 
     def readinto(self, view: memoryview) -> int:
@@ -108,8 +111,8 @@ class Exchange:
         if self.answered:
             raise RuntimeError("answered twice")
         self.answered = True
-        if not self._body_read and self.body_length() not in (0, None):
-            self.discard_body(0)
+        if not self._body_read and self.body_length() != 0:
+            self.discard_body(0)  # an unread body: the connection closes after this answer
         handler = self._handler
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
@@ -147,6 +150,8 @@ class Exchange:
     def sendfile(self, file: BinaryIO, offset: int, count: int) -> None:
         """Send ``count`` bytes of ``file`` from ``offset``: zero-copy on plain sockets, else 1 MiB reads."""
         connection = self._handler.connection
+        if count == 0:
+            return
         if not self.tls:
             sent = connection.sendfile(file, offset, count)
             if sent != count:
@@ -188,6 +193,10 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def _dispatch(self) -> None:
+        with self.server.in_flight():
+            self._route()
+
+    def _route(self) -> None:
         exchange = Exchange(self)
         try:
             self.server.routes.handle(exchange)
@@ -225,6 +234,8 @@ class _Server(ThreadingHTTPServer):
         self._tls = tls
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._busy = 0
+        self._idle = threading.Condition(self._connections_lock)
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
@@ -250,6 +261,23 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s ended with an error", client_address[0], exc_info=True)
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count a request being answered, so ``wait_idle`` can wait for it."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request is being answered; False if some still are after ``timeout`` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def close_connections(self) -> None:
         with self._connections_lock:
@@ -284,10 +312,13 @@ class HttpServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop accepting, close the listener and cut every open connection."""
+        """Stop accepting, close the listener, cut every open connection and give the requests being answered
+        a moment to notice (so nothing touches the store after it closed)."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
         self._server.server_close()
         self._server.close_connections()
+        if not self._server.wait_idle(STOP_GRACE):
+            log.warning("requests still running %.0f s after the server stopped", STOP_GRACE)

@@ -33,10 +33,12 @@ from backends.mega.emulator.codes import EEXIST, CommandError
 from backends.mega.emulator.context import Urls
 from backends.mega.emulator.faults import Faults
 from backends.mega.emulator.httpd import Exchange, HttpServer
+from backends.mega.emulator.links import Links
 from backends.mega.emulator.nodes import Nodes
 from backends.mega.emulator.settings import EmulatorSettings
 from backends.mega.emulator.store import Store
 from backends.mega.emulator.transfers import Downloads, Uploads
+from backends.mega.emulator.tree import Tree
 from backends.mega.signup import signup_command
 
 __all__ = ["AccountExists", "Emulator"]
@@ -67,19 +69,22 @@ class Emulator:
         secret = bytes.fromhex(secret_hex)
         self._actions = ActionLog()
         self._accounts = Accounts(secret, LoginLimiter(lambda: self._faults.settings.login_limit))
+        tree = Tree(self._actions)
         self._nodes = Nodes(
             self._store,
+            tree,
             self._actions,
             quota=lambda: self._faults.settings.quota,
             attach_upload=lambda tx, user, token: self._uploads.attach(tx, user, token),
         )
         self._uploads = Uploads(self._store, self._faults, self._nodes)
-        self._downloads = Downloads(self._store, self._faults, self._nodes, secret)
+        self._downloads = Downloads(self._store, self._faults, tree, secret)
         self._api = Api(
             self._store,
             self._faults,
             self._accounts,
             self._nodes,
+            Links(tree),
             self._uploads,
             self._downloads,
             self._actions,
@@ -105,7 +110,11 @@ class Emulator:
         return f"{scheme}://{_url_host('127.0.0.1' if host in _WILDCARD_HOSTS else host)}:{self._main.port}/"
 
     def start(self) -> str:
-        """Listen and serve in background threads; returns the API URL (idempotent)."""
+        """Listen and serve in background threads; returns the API URL (idempotent).
+
+        OSError when the address cannot be bound, ssl.SSLError / OSError for an unusable certificate; the
+        emulator then serves nothing (``stop`` still closes its store).
+        """
         if self._closed:
             raise RuntimeError("the emulator was stopped")
         if self._main is None:
@@ -114,11 +123,16 @@ class Emulator:
             if settings.tls_cert is not None:
                 tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
                 tls.load_cert_chain(settings.tls_cert, settings.tls_key)
-            self._main = HttpServer(settings.host, settings.port, self, tls)
-            if tls is not None:
-                self._plain = HttpServer(settings.host, 0, _TransferRoutes(self))
-                self._plain.start()
-            self._main.start()
+            main = HttpServer(settings.host, settings.port, self, tls)
+            try:
+                if tls is not None:
+                    self._plain = HttpServer(settings.host, 0, _TransferRoutes(self))
+                    self._plain.start()
+            except BaseException:
+                main.stop()
+                raise
+            self._main = main
+            main.start()
             log.info("MEGA emulator serving %s (data in %s)", self.api_url, settings.data_dir)
         return self.api_url
 
@@ -135,7 +149,11 @@ class Emulator:
         log.info("MEGA emulator stopped")
 
     def __enter__(self) -> Emulator:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(

@@ -32,8 +32,9 @@ from backends.mega.emulator import codes, ids
 from backends.mega.emulator.codes import EARGS, EEXPIRED, EKEY, ENOENT, ERANGE, CommandError
 from backends.mega.emulator.context import Caller
 from backends.mega.emulator.faults import Faults
-from backends.mega.emulator.nodes import FILE, Nodes
+from backends.mega.emulator.nodes import Nodes
 from backends.mega.emulator.store import Store, Tx
+from backends.mega.emulator.tree import FILE, Tree
 
 if TYPE_CHECKING:
     from backends.mega.emulator.httpd import Exchange
@@ -141,7 +142,6 @@ class _Upload:
     created: float
     covered: Intervals
     token: str | None
-    received: bool = False  # a 0-byte upload is complete once its one empty POST arrived
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -229,7 +229,7 @@ class Uploads:
         if row is None:
             return None
         owner, size, created, coverage, token = row
-        upload = _Upload(upload_id, owner, size, created, json.loads(coverage), token, token is not None)
+        upload = _Upload(upload_id, owner, size, created, json.loads(coverage), token)
         if token is None:
             with self._lock:  # one object per upload, shared by its concurrent pieces until complete
                 upload = self._active.setdefault(upload_id, upload)
@@ -251,7 +251,7 @@ class Uploads:
             return
         settings = self._faults.settings
         length = ex.body_length()
-        if length is None:
+        if length is None:  # chunked: no MEGA client sends pieces that way
             ex.reply(411, b"", content_type="text/plain", close=True)
             return
         if time.time() > upload.created + settings.upload_ttl:
@@ -363,15 +363,8 @@ class Uploads:
             if upload.token is not None:
                 return upload.token
             upload.covered = merge_interval(upload.covered, start, end)
-            upload.received = True
+            # a 0-byte upload is whole once its one empty POST arrived (which created its empty body file)
             if upload.covered == [[0, upload.size]] or upload.size == 0:
-                if upload.size == 0:
-                    with contextlib.suppress(FileExistsError):
-                        os.close(
-                            os.open(
-                                self._store.body_path(upload.id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
-                            )
-                        )
                 upload.token = ids.completion_token()
                 with self._lock:
                     self._active.pop(upload.id, None)
@@ -389,10 +382,10 @@ class Uploads:
 class Downloads:
     """``g`` and the download endpoint."""
 
-    def __init__(self, store: Store, faults: Faults, nodes: Nodes, secret: bytes) -> None:
+    def __init__(self, store: Store, faults: Faults, tree: Tree, secret: bytes) -> None:
         self._store = store
         self._faults = faults
-        self._nodes = nodes
+        self._tree = tree
         self._secret = secret
 
     # -- the g command ---------------------------------------------------------------------------------------
@@ -410,15 +403,15 @@ class Downloads:
                 if isinstance(public, str)
                 else None
             )
-            node = None if row is None else self._nodes.get(tx, row[0])
+            node = None if row is None else self._tree.get(tx, row[0])
             if node is None:
                 raise CommandError(ENOENT, "no such link")
         elif caller.link is not None:
-            node = self._nodes.get(tx, command.get("n"))
-            if node is None or not self._nodes.in_link(tx, caller.link, node.handle):
+            node = self._tree.get(tx, command.get("n"))
+            if node is None or not self._tree.in_link(tx, caller.link, node.handle):
                 raise CommandError(ENOENT, "not in this folder link")
         else:
-            node = self._nodes.own(tx, caller, command.get("n"))
+            node = self._tree.own(tx, caller, command.get("n"))
         if node.type != FILE or node.body is None:
             raise CommandError(codes.GET_FOLDER, "not a file")
         answer: dict[str, Any] = {"s": node.size, "at": node.attrs}

@@ -12,7 +12,8 @@ from backends.mega.emulator import AccountExists, Emulator, EmulatorSettings, St
 
 
 def settings(data: Path, **extra: object) -> EmulatorSettings:
-    return EmulatorSettings(data_dir=data, host="127.0.0.1", port=0, sc_wait=5, **extra)  # type: ignore[arg-type]
+    options: dict[str, object] = {"host": "127.0.0.1", "port": 0, "sc_wait": 5, **extra}
+    return EmulatorSettings(data_dir=data, **options)  # type: ignore[arg-type]
 
 
 def test_everything_survives_a_restart(tmp_path: Path) -> None:
@@ -71,3 +72,20 @@ def test_unknown_emails_get_a_stable_salt(tmp_path: Path) -> None:
     with Emulator(settings(tmp_path)) as emulator, Client(emulator.api_url) as client:
         assert client.call({"a": "us0", "user": "nobody@example.com"}) == first
         assert client.call({"a": "us0", "user": "somebody@example.com"}) != first
+
+
+def test_a_taken_port_fails_start_and_frees_the_data_directory(tmp_path: Path) -> None:
+    with Emulator(settings(tmp_path / "first")) as running:
+        port = int(running.api_url.rsplit(":", 1)[1].rstrip("/"))
+        with pytest.raises(OSError), Emulator(settings(tmp_path / "second", port=port)):
+            pass
+        Emulator(settings(tmp_path / "second")).stop()  # not left locked
+
+
+def test_a_retried_logout_gets_its_answer_again(tmp_path: Path) -> None:
+    with Emulator(settings(tmp_path)) as emulator, Client(emulator.api_url) as client:
+        emulator.add_account("bye@example.com", "pw-bye")
+        client.login("bye@example.com", "pw-bye")
+        assert client.request([{"a": "sml"}], req_id="logout-1") == [0]
+        assert client.request([{"a": "sml"}], req_id="logout-1") == [0]  # the lost answer, replayed
+        assert client.post_cs([{"a": "sml"}], req_id="logout-2").text == "-15"  # a new request: dead sid
