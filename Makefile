@@ -16,7 +16,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q syncer backends filters
 	touch $(STAMP)
 
-test: install
+# Independent MEGA clients the emulator is tested against (rclone comes with the test extra): megajs from the
+# npm registry (skipped by its tests only where Node is missing) and mega.py in a venv of its own (its pinned
+# dependencies do not import on Python 3.11, so they are installed first, then mega.py without them).
+CLIENTS       := tests/backends/mega/clients
+CLIENTS_STAMP := $(CLIENTS)/.venv-megapy/.installed
+
+$(CLIENTS_STAMP): $(CLIENTS)/package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix $(CLIENTS) --silent --no-audit --no-fund; fi
+	$(PYTHON) -m venv $(CLIENTS)/.venv-megapy
+	$(CLIENTS)/.venv-megapy/bin/python -m pip install --quiet 'pycryptodome>=3.9.6,<4' 'requests>=2.31,<3' 'tenacity>=8.2,<10'
+	$(CLIENTS)/.venv-megapy/bin/python -m pip install --quiet --no-deps mega.py==1.0.8
+	touch $@
+
+test: install $(CLIENTS_STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
 lint: install
@@ -34,4 +47,5 @@ demo: install
 	bash examples/demo.sh
 
 clean:
-	rm -rf $(VENV) demo-data bench/.work .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-data bench/.work .pytest_cache .mypy_cache .ruff_cache $(CLIENTS)/node_modules \
+		$(CLIENTS)/.venv-megapy

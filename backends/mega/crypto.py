@@ -27,11 +27,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 __all__ = [
     "CHUNK_UNIT",
+    "UPLOAD_CHECKSUM_SIZE",
     "ChunkCipher",
     "CryptoError",
     "FileKey",
     "MacCollector",
     "RsaPrivateKey",
+    "UploadChecksum",
     "a32_to_bytes",
     "aes_cbc_decrypt",
     "aes_cbc_encrypt",
@@ -424,22 +426,62 @@ class MacCollector:
         return condense_macs(self.key, ordered)
 
 
-def upload_checksum(body: bytes | memoryview) -> bytes:
-    """The 12-byte checksum of an upload POST: byte i of the body XOR-ed into position i mod 12.
+UPLOAD_CHECKSUM_SIZE = 12
 
-    Folded with big-integer XORs (halving the width each round) rather than a loop over bytes.
+
+class UploadChecksum:
+    """The 12-byte upload checksum computed as the body streams past: ``update`` pieces in order, then
+    ``digest``. Byte i of the body is XOR-ed into lane i mod 12 (``shared/mega-protocol.md`` section 8.5).
+
+    Python has no vector XOR, so the lanes are folded as big integers: every slice of ``SLICE`` bytes becomes
+    one little-endian int (``int.from_bytes`` runs near memory speed; it, not the XOR, is the bottleneck) and
+    is XOR-ed into an accumulator of the same width. ``SLICE`` is a multiple of 12, so each byte keeps its
+    lane's column; little-endian makes a short last slice need no padding, and a piece that starts mid-lane
+    only needs its first few bytes shifted into place. Slices stay small so their ints stay below malloc's
+    mmap threshold (bigger ones come from fresh pages every time): 12 to 48 KiB measured alike, about
+    1.2 GB/s, 96 KiB a fifth slower, and one int of a whole 64 MiB body (the old halving fold) 0.2 GB/s.
+    One fold to 12 bytes at the end.
     """
-    data = bytes(body)
-    data += b"\0" * (-len(data) % 12)
-    if not data:
-        return bytes(12)
-    value = int.from_bytes(data, "big")
-    width = len(data)  # bytes, a multiple of 12
-    while width > 12:
-        low = (width // 12 // 2) * 12
-        value = (value >> (8 * low)) ^ (value & ((1 << (8 * low)) - 1))
-        width -= low
-    return value.to_bytes(12, "big")
+
+    SLICE = UPLOAD_CHECKSUM_SIZE * 4096
+
+    __slots__ = ("_position", "_wide")
+
+    def __init__(self) -> None:
+        self._wide = 0
+        self._position = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        """Add the next ``data`` of the body (any length; pieces need not end on a lane boundary)."""
+        view = memoryview(data).cast("B")
+        start = 0
+        lane = self._position % UPLOAD_CHECKSUM_SIZE
+        if lane and view:
+            start = min(UPLOAD_CHECKSUM_SIZE - lane, len(view))
+            self._wide ^= int.from_bytes(view[:start], "little") << (8 * lane)
+        step = self.SLICE
+        wide = self._wide
+        for offset in range(start, len(view), step):
+            wide ^= int.from_bytes(view[offset : offset + step], "little")
+        self._wide = wide
+        self._position += len(view)
+
+    def digest(self) -> bytes:
+        """The checksum of everything added so far (the object stays usable)."""
+        value = self._wide
+        width = -(-((value.bit_length() + 7) // 8) // UPLOAD_CHECKSUM_SIZE) * UPLOAD_CHECKSUM_SIZE
+        while width > UPLOAD_CHECKSUM_SIZE:  # halve at a multiple of 12 bytes, so lanes meet their own kind
+            half = width // UPLOAD_CHECKSUM_SIZE // 2 * UPLOAD_CHECKSUM_SIZE
+            value = (value & ((1 << (8 * half)) - 1)) ^ (value >> (8 * half))
+            width -= half
+        return value.to_bytes(UPLOAD_CHECKSUM_SIZE, "little")
+
+
+def upload_checksum(body: bytes | bytearray | memoryview) -> bytes:
+    """The 12-byte checksum of an upload POST (``?c=``): byte i of the body XOR-ed into position i mod 12."""
+    checksum = UploadChecksum()
+    checksum.update(body)
+    return checksum.digest()
 
 
 # -- RSA -----------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Accounts and sessions: sign-up (``uc2``/``uc``), prelogin (``us0``), login (``us``), ``ug`` and ``sml``.
+"""Accounts and sessions: sign-up (``uc2``/``uc``), prelogin (``us0``), login (``us``), ``ug``, ``sml`` and
+``whyamiblocked``.
 
 Like MEGA's server, the emulator never sees a password or a plaintext key: a sign-up hands it the master key
 wrapped with the password key, the RSA key pair (private half wrapped with the master key), and a hash of the
@@ -36,6 +37,10 @@ log = logging.getLogger("syncer.mega.emulator.accounts")
 ROOT_TYPES = (2, 3, 4)
 MIN_PRIVK = 256
 LIMIT_WINDOW = 60.0
+#: ``whyamiblocked`` answer for a blocked account: the SDK's ACCOUNT_BLOCKED_TOS_NON_COPYRIGHT, the generic
+#: "terminated for a breach of the Terms of Service" (200 copyright, 400/401 business sub-user, 700 e-mail
+#: verification are the others). 0 = not blocked.
+BLOCKED_REASON = 300
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,16 @@ def _b64(value: Any, *, size: int | None = None, minimum: int = 1) -> bytes:
 class Accounts:
     """The account and session tables, and the commands that use them."""
 
-    def __init__(self, secret: bytes, limiter: LoginLimiter) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        limiter: LoginLimiter,
+        blocked: Callable[[], frozenset[str]] = lambda: frozenset(),
+    ) -> None:
         #: stable per data directory: makes the fake salts of unknown e-mails the same after a restart
         self._secret = secret
         self._limiter = limiter
+        self._blocked = blocked  # e-mails of blocked accounts, read on every call (a fault switch)
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -123,6 +134,14 @@ class Accounts:
             f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE email = ?", (email.lower(),)
         ).fetchone()
         return None if row is None else _account(row)
+
+    def is_blocked(self, tx: Tx, handle: str) -> bool:
+        """Whether the account is administratively blocked (the ``blocked`` fault setting)."""
+        blocked = self._blocked()
+        if not blocked:
+            return False
+        row = tx.execute("SELECT email FROM accounts WHERE handle = ?", (handle,)).fetchone()
+        return row is not None and str(row[0]) in blocked
 
     def session_user(self, tx: Tx, sid: str) -> str | None:
         """The account handle of a live session, or None."""
@@ -302,6 +321,12 @@ class Accounts:
         if account.salt is not None:
             answer["aas"] = crypto.b64encode(account.salt)
         return answer
+
+    def cmd_whyamiblocked(self, tx: Tx, caller: Caller, command: dict[str, Any]) -> int:
+        """Why this session's account is blocked: ``BLOCKED_REASON``, or 0 when it is not (the SDK then
+        unblocks its client). The one command a blocked account's session may still send (see api.py)."""
+        assert caller.user is not None
+        return BLOCKED_REASON if self.is_blocked(tx, caller.user) else 0
 
     def cmd_sml(self, tx: Tx, caller: Caller, command: dict[str, Any]) -> int:
         """Log out: the session id answers ESID from now on."""

@@ -2,14 +2,26 @@
 
 Order of the checks on a request (``shared/mega-protocol.md`` sections 2 and 12):
 
-1. faults that happen before anything runs: HTTP 500, bare ``-3``;
+1. faults that happen before anything runs: HTTP 500, bare ``-3``, bare ``-4``;
 2. the body must be a JSON array of objects with a string ``a`` (else bare ``-2``);
 3. hashcash, when switched on for login requests or for all (HTTP 402 until a solved challenge comes back);
 4. idempotency: the same (``sid`` or ``n``, ``id``, body) again gets the stored answer, nothing runs twice
    (checked before the session, so a retried ``sml`` still gets its ``0``);
 5. the session: a ``sid`` must be live and a command that needs one must have one (else bare ``-15``);
    ``n=`` works under a public folder link instead (reads only; writes answer ``-11`` in their slot);
-6. each command in its own transaction: a slot error undoes only that command.
+6. a blocked account (the ``blocked`` fault): any request on its session answers a bare ``-16``, unless it
+   holds only ``whyamiblocked`` (see ``BLOCKED_EXEMPT``);
+7. each command in its own transaction: a slot error undoes only that command.
+
+Blocked accounts follow MEGA's SDK rather than a per-slot error, because that is what the real API does:
+the API checks the session of every POST and "directly returns -16 (EBLOCKED, without brackets)" for a
+blocked account (meganz/sdk pull request 379); ``MegaClient::exec`` takes a bare ``-16`` on a request with a
+sid as the signal to ``block()`` and to ask ``whyamiblocked``, which the SDK sends in a batch of its own
+(``batchSeparately``: "don't let any other commands that might get batched with it cause the whole batch to
+fail") and which therefore must still be answered. ``us`` carries no sid, so a blocked account still logs in
+and gets the session it needs to ask (``shared/mega-protocol.md`` section 4.4); its ``sc`` polls answer a
+bare ``-16`` too (SDK pull request 1919, "Process API_EBLOCKED on sc channel"). Folder links (``n=``) and
+transfer URLs issued earlier are left alone: nothing tells what MEGA does with them.
 """
 
 from __future__ import annotations
@@ -42,6 +54,8 @@ log = logging.getLogger("syncer.mega.emulator.api")
 MAX_BODY = 32 * 1024 * 1024
 REPLAY_CACHE = 4096
 LOGIN_COMMANDS = frozenset({"us0", "us"})
+#: What a blocked account's session may still send: the question why (MEGA's SDK asks it on a bare -16).
+BLOCKED_EXEMPT = frozenset({"whyamiblocked"})
 
 Handler = Callable[[Tx, Caller, dict[str, Any]], Any]
 
@@ -103,6 +117,7 @@ class Api:
             "uc": _Command(accounts.cmd_sign_up, _never),
             "ug": _Command(accounts.cmd_ug, _always),
             "sml": _Command(accounts.cmd_sml, _always),
+            "whyamiblocked": _Command(accounts.cmd_whyamiblocked, _always),
             "f": _Command(nodes.cmd_f, _always, read_only=True),
             "p": _Command(nodes.cmd_p, _always),
             "m": _Command(nodes.cmd_m, _always),
@@ -123,6 +138,8 @@ class Api:
             return Reply(500)
         if self._faults.roll(settings.eagain_rate):
             return _bare(codes.EAGAIN)
+        if self._faults.roll(settings.ratelimit_rate):
+            return _bare(codes.ERATELIMIT)
         batch = self._parse(body)
         if batch is None:
             return _bare(codes.MALFORMED_BATCH)
@@ -153,6 +170,12 @@ class Api:
                 spec = self._commands.get(command["a"])
                 if spec is not None and spec.needs_session(command):
                     return _bare(codes.ESID)
+        exempt = bool(batch) and all(command["a"] in BLOCKED_EXEMPT for command in batch)
+        if settings.blocked and caller.user is not None and not exempt:
+            with self._store.transaction() as tx:
+                if self._accounts.is_blocked(tx, caller.user):
+                    log.debug("blocked account %s: -16", caller.user)
+                    return _bare(codes.EBLOCKED)
         results = [self._run(caller, command, bad_link) for command in batch]
         answer = json.dumps(results, separators=(",", ":")).encode("utf-8")
         if replay_key is not None:
@@ -242,6 +265,8 @@ class Api:
                 user = self._accounts.session_user(tx, query.get("sid", ""))
                 if user is None:
                     return _bare(codes.ESID)
+                if self._accounts.is_blocked(tx, user):
+                    return _bare(codes.EBLOCKED)
                 caller = Caller(urls, user=user, sid=query.get("sid"))
             answer = self._actions.poll(tx, caller, query.get("sn", ""))
         return Reply(200, json.dumps(answer, separators=(",", ":")).encode("utf-8"))

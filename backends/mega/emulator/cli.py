@@ -39,18 +39,34 @@ PROG = "syncer mega-emulator"
 #: Flags that map one-to-one onto settings (their dest is the settings field).
 _SETTING_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--eagain-rate", "RATE", "answer this share of API requests with a bare -3 (EAGAIN), 0..1"),
+    ("--ratelimit-rate", "RATE", "answer this share of API requests with a bare -4 (ERATELIMIT), 0..1"),
     ("--http500-rate", "RATE", "answer this share of API and transfer requests with HTTP 500"),
     ("--drop-rate", "RATE", "cut this share of transfer connections halfway through the body"),
     ("--corrupt-rate", "RATE", "flip a byte in this share of download bodies"),
     ("--bandwidth", "SIZE", "cap all transfers together at SIZE per second (10M = 10 MiB/s; 0 = off)"),
     ("--quota", "SIZE", "storage per account (e.g. 1G; default unlimited)"),
     ("--login-limit", "N", "refuse logins beyond N per account per rolling minute with -6 (0 = off)"),
+    (
+        "--blocked",
+        "EMAIL",
+        "block this account as MEGA's administrators do: it still logs in, then every request of its"
+        " sessions and its sc polls answer a bare -16 (EBLOCKED), except 'whyamiblocked'; repeatable",
+    ),
+    (
+        "--transfer-quota",
+        "SIZE",
+        "download allowance per account over --transfer-quota-window (e.g. 1G; 0 = off, the default);"
+        " beyond it downloads answer HTTP 509 with X-MEGA-Time-Left and g carries e:-17 and tl",
+    ),
+    ("--transfer-quota-window", "DURATION", "the rolling window of --transfer-quota (default 1h)"),
     ("--hashcash", "WHEN", "ask for proof of work (HTTP 402) on 'login' requests or on 'all' (default off)"),
     ("--hashcash-easiness", "E", "easiness of the proof of work, 0..255 (higher is easier; default 200)"),
     ("--upload-ttl", "DURATION", "how long an upload URL takes pieces (e.g. 1h; default 24h)"),
     ("--sc-wait", "DURATION", "how long a long poll waits for news (default 30s)"),
     ("--seed", "N", "seed of the fault decisions, for reproducible runs"),
 )
+#: Setting flags given once per value; the setting gets the list.
+_REPEATABLE_FLAGS = frozenset({"--blocked"})
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -82,7 +98,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request (DEBUG)")
     faults = parser.add_argument_group("fault injection (all off by default)")
     for flag, metavar, text in _SETTING_FLAGS:
-        faults.add_argument(flag, metavar=metavar, help=text)
+        if flag in _REPEATABLE_FLAGS:
+            faults.add_argument(flag, metavar=metavar, help=text, action="append")
+        else:
+            faults.add_argument(flag, metavar=metavar, help=text)
     return parser
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "ENOENT",
     "EOVERQUOTA",
     "ERANGE",
+    "ERATELIMIT",
     "ESID",
     "ETOOMANY",
     "GET_FOLDER",
@@ -41,6 +42,7 @@ OK = 0
 EINTERNAL = -1
 EARGS = -2
 EAGAIN = -3
+ERATELIMIT = -4
 ETOOMANY = -6
 ERANGE = -7
 EEXPIRED = -8

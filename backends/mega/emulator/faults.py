@@ -1,4 +1,5 @@
-"""Fault injection: the current fault settings, seeded dice, the shared bandwidth cap and hashcash challenges.
+"""Fault injection: the current fault settings, seeded dice, the shared bandwidth cap, hashcash challenges and
+the per-account transfer quota.
 
 Every fault is off by default and can change while the server runs (``Emulator.set_faults``). Decisions come
 from one ``random.Random(seed)`` under a lock, so a test with a seed sees the same sequence of faults for the
@@ -7,7 +8,9 @@ same sequence of requests.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import math
 import random
 import threading
 import time
@@ -18,7 +21,7 @@ from typing import Any
 from backends.mega import hashcash
 from backends.mega.emulator.settings import FAULT_FIELDS, EmulatorSettings
 
-__all__ = ["Faults", "HashcashGate", "TokenBucket"]
+__all__ = ["Faults", "HashcashGate", "TokenBucket", "TransferMeter"]
 
 MAX_CHALLENGES = 4096
 CHALLENGE_LIFETIME = 600.0
@@ -55,6 +58,73 @@ class TokenBucket:
             self._booked_until = max(now, self._booked_until) + count / rate
             wait = self._booked_until - now
         time.sleep(wait)  # the caller's share of the cap: waiting is what a bandwidth limit does
+
+
+class TransferMeter:
+    """MEGA's transfer (bandwidth) quota: the bytes each account's downloads sent in a rolling window.
+
+    ``charge`` books bytes as they are sent, just before each write (a download cut short counts what went
+    out, give or take the slice in flight); the quota
+    counts downloads only, as MEGA's does. ``time_left`` is None while the account is under its quota, else
+    the whole seconds (at least 1) until enough of its bytes leave the window to bring it under again: the
+    ``X-MEGA-Time-Left`` of an HTTP 509 and the ``tl`` of ``g`` (``shared/mega-protocol.md`` 9.1, 9.4).
+
+    A request is refused only once the quota is used up, and then served whole: the real service cuts a
+    transfer off when the quota runs out, and clients fetch in chunk-sized ranges, so the difference is at
+    most one range. It also means that a file larger than the whole quota can still be fetched once. Bytes
+    are counted whether or not the quota is on, so switching it on while running judges what was already
+    downloaded in the window. The quota and window are read on every call (``Emulator.set_faults``).
+    """
+
+    def __init__(
+        self,
+        quota: Callable[[], int | None],
+        window: Callable[[], float],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._quota = quota
+        self._window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sent: dict[str, collections.deque[tuple[float, int]]] = {}
+
+    def _recent(self, account: str, now: float) -> collections.deque[tuple[float, int]]:
+        sent = self._sent.setdefault(account, collections.deque())
+        cutoff = now - self._window()
+        while sent and sent[0][0] <= cutoff:
+            sent.popleft()
+        return sent
+
+    def charge(self, account: str, count: int) -> None:
+        """Book ``count`` bytes sent to ``account``'s downloads now."""
+        if count <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            self._recent(account, now).append((now, count))
+
+    def used(self, account: str) -> int:
+        """Bytes charged to ``account`` in the current window."""
+        with self._lock:
+            return sum(count for _, count in self._recent(account, self._clock()))
+
+    def time_left(self, account: str) -> int | None:
+        """None while ``account`` may download; else seconds until its usage falls below the quota."""
+        quota = self._quota()
+        if not quota:
+            return None
+        now = self._clock()
+        with self._lock:
+            sent = self._recent(account, now)
+            remaining = sum(count for _, count in sent)
+            if remaining < quota:
+                return None
+            window = self._window()
+            for when, count in sent:  # oldest first: each leaves the window at when + window
+                remaining -= count
+                if remaining < quota:
+                    return max(1, math.ceil(when + window - now))
+        return 1  # not reached: the sum falls to 0, below any positive quota
 
 
 class HashcashGate:
@@ -97,6 +167,9 @@ class Faults:
         self._rng = random.Random(settings.seed)
         self.bandwidth = TokenBucket(lambda: self._settings.bandwidth)
         self.hashcash = HashcashGate()
+        self.transfers = TransferMeter(
+            lambda: self._settings.transfer_quota, lambda: self._settings.transfer_quota_window
+        )
 
     @property
     def settings(self) -> EmulatorSettings:

@@ -49,27 +49,35 @@ class Links:
         self._tree.emit(tx, caller, command, {"a": "ph", "h": node.handle, "ph": ph, "ts": now}, chain)
         return ph
 
-    def cmd_s2(self, tx: Tx, caller: Caller, command: dict[str, Any]) -> int:
+    def cmd_s2(self, tx: Tx, caller: Caller, command: dict[str, Any]) -> dict[str, list[int]]:
         """Share a folder with the pseudo-user ``EXP`` (a public folder link), with ``ok``/``ha`` and ``cr``;
-        an entry without ``r`` removes the share. Shares with other users are not emulated (EACCESS)."""
+        an entry without ``r`` (SDK) or with ``r: ""`` (web client, megajs) removes the share and with it the
+        folder's link. Shares with other users are not emulated (EACCESS).
+
+        The answer is ``{"r": [0, ...]}``, one result per entry of ``s``: MEGA's web client counts a share
+        change done only when ``r[0] == 0``; the SDK reads the same array, megajs and mega.py ignore it."""
         node = self._tree.own(tx, caller, command.get("n"))
         if node.type != FOLDER:
             raise CommandError(EACCESS, "only folders are shared")
         targets = command.get("s")
         if not isinstance(targets, list) or not targets or not all(isinstance(t, dict) for t in targets):
             raise CommandError(EARGS, "s: expected a list of users")
-        owner_key = command.get("ok")
-        handle_auth = command.get("ha")
+        # MEGA's web client sends ``ha: ""`` when it removes a share: an empty value is no value
+        owner_key = command.get("ok") or None
+        handle_auth = command.get("ha") or None
         for value in (owner_key, handle_auth):
             if value is not None:
                 check_key(value, (16,))
         now = int(time.time())
+        results: list[int] = []
         for target in targets:
             if target.get("u") != EXPORTED:
                 raise CommandError(EACCESS, "sharing with contacts is not emulated")
             access = target.get("r")
-            if access is None:
-                tx.execute("DELETE FROM shares WHERE node = ? AND user = ?", (node.handle, EXPORTED))
+            # Removal: the SDK leaves ``r`` out, the web client and megajs send ``r: ""``.
+            if access is None or access == "":
+                self._unexport_folder(tx, caller, command, node.handle)
+                results.append(0)
                 continue
             if not isinstance(access, int) or isinstance(access, bool) or access not in (0, 1, 2):
                 raise CommandError(EARGS, "r: 0, 1 or 2")
@@ -78,5 +86,16 @@ class Links:
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (node.handle, EXPORTED, node.owner, access, owner_key, handle_auth, now),
             )
+            results.append(0)
         self._tree.apply_cr(tx, caller, command.get("cr"), {})
-        return 0
+        return {"r": results}
+
+    def _unexport_folder(self, tx: Tx, caller: Caller, command: dict[str, Any], handle: str) -> None:
+        """End the share to ``EXP`` and with it the folder's public link: the web client and megajs remove a
+        folder link with this ``s2`` alone (no ``l`` with ``d: 1``), so the handle must not stay listed."""
+        tx.execute("DELETE FROM shares WHERE node = ? AND user = ?", (handle, EXPORTED))
+        row = tx.execute("SELECT ph FROM links WHERE node = ?", (handle,)).fetchone()
+        if row is not None:
+            tx.execute("DELETE FROM links WHERE node = ?", (handle,))
+            chain = self._tree.ancestors(tx, handle)
+            self._tree.emit(tx, caller, command, {"a": "ph", "h": handle, "ph": row[0], "d": 1}, chain)

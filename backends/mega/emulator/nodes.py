@@ -292,7 +292,7 @@ class Nodes:
 
     def cmd_uq(self, tx: Tx, caller: Caller, command: dict[str, Any]) -> dict[str, Any]:
         """Storage and transfer figures: ``mstrg``, ``cstrg``, ``cstrgn`` per root, ``mxfer``, ``caxfer``,
-        ``csxfer`` (transfer is not metered)."""
+        ``csxfer`` (transfer is not metered); with ``pro: 1`` also the plan ``utype`` (always 0, free)."""
         assert caller.user is not None
         rows = tx.execute(f"SELECT {NODE_COLUMNS} FROM nodes WHERE owner = ?", (caller.user,)).fetchall()
         nodes = [Node(*row) for row in rows]
@@ -317,7 +317,7 @@ class Nodes:
                 figures[0] += node.size
                 figures[1] += 1
         quota = self._quota()
-        return {
+        answer: dict[str, Any] = {
             "mstrg": UNLIMITED if quota is None else quota,
             "cstrg": sum(n.size for n in nodes if n.type == FILE),
             "cstrgn": per_root,
@@ -327,6 +327,10 @@ class Nodes:
             "srvratio": 0,
             "uslw": 9000,
         }
+        if command.get("pro"):
+            # the account's plan, asked for with pro:1 (SDK, megajs getAccountInfo): 0 = free, no Pro level
+            answer["utype"] = 0
+        return answer
 
 
 def _unlink_all(paths: list[Path]) -> None:

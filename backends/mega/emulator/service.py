@@ -68,7 +68,11 @@ class Emulator:
                 Store.set_meta(tx, "secret", secret_hex)
         secret = bytes.fromhex(secret_hex)
         self._actions = ActionLog()
-        self._accounts = Accounts(secret, LoginLimiter(lambda: self._faults.settings.login_limit))
+        self._accounts = Accounts(
+            secret,
+            LoginLimiter(lambda: self._faults.settings.login_limit),
+            blocked=lambda: self._faults.settings.blocked,
+        )
         tree = Tree(self._actions)
         self._nodes = Nodes(
             self._store,

@@ -1,9 +1,11 @@
 """The emulator's settings: one frozen dataclass, and their reading from a YAML file or command-line text.
 
 Every fault is off by default. The same names are the dataclass fields, the YAML keys (``-`` or ``_``) and the
-command-line flags (``--eagain-rate``). Sizes (``bandwidth``, ``quota``) are bytes when given as numbers in
-Python or YAML, and rclone's size syntax when given as text (``10M``; a plain number there is KiB, as for
-rclone's ``--bwlimit``). Durations are seconds, or Go/rclone durations as text (``90s``, ``5m``).
+command-line flags (``--eagain-rate``). Sizes (``bandwidth``, ``quota``, ``transfer_quota``) are bytes when
+given as numbers in Python or YAML, and rclone's size syntax when given as text (``10M``; a plain number there
+is KiB, as for rclone's ``--bwlimit``). Durations are seconds, or Go/rclone durations as text (``90s``,
+``5m``). ``blocked`` is a set of e-mails: a list in Python or YAML, one flag per e-mail on the command line,
+comma-separated in text.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ class EmulatorSettings:
     account (None = unlimited); ``login_limit`` logins per rolling minute per account (0 = off); ``hashcash``
     asks for proof of work on login requests ("login") or on every API request ("all"); ``upload_ttl`` is how
     long an upload URL takes pieces; ``sc_wait`` how long a long poll waits; ``seed`` makes the fault
-    decisions reproducible. Raises ValueError for values out of range.
+    decisions reproducible. ``ratelimit_rate`` is the share of API requests answered with a bare -4;
+    ``blocked`` the e-mails of administratively blocked accounts (lower-cased here); ``transfer_quota``
+    the bytes each account may download in any ``transfer_quota_window`` seconds (None or 0 = unlimited).
+    Raises ValueError for values out of range.
     """
 
     data_dir: Path
@@ -51,12 +56,16 @@ class EmulatorSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     eagain_rate: float = 0.0
+    ratelimit_rate: float = 0.0
     http500_rate: float = 0.0
     drop_rate: float = 0.0
     corrupt_rate: float = 0.0
     bandwidth: int = 0
     quota: int | None = None
     login_limit: int = 0
+    blocked: frozenset[str] = frozenset()
+    transfer_quota: int | None = None
+    transfer_quota_window: float = 3600.0
     hashcash: str | None = None
     hashcash_easiness: int = 200
     upload_ttl: float = 24 * 3600.0
@@ -65,6 +74,13 @@ class EmulatorSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if isinstance(self.blocked, str):  # a lone e-mail would otherwise become a set of its letters
+            raise ValueError("blocked is a set of e-mails, not one string")
+        blocked = frozenset(str(email).strip().lower() for email in self.blocked)
+        not_emails = sorted(email for email in blocked if "@" not in email)
+        if not_emails:
+            raise ValueError(f"blocked: not an e-mail: {', '.join(not_emails)}")
+        object.__setattr__(self, "blocked", blocked)
         for name in ("tls_cert", "tls_key"):
             value = getattr(self, name)
             if value is not None:
@@ -73,7 +89,7 @@ class EmulatorSettings:
             raise ValueError("tls_cert and tls_key go together")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0..65535, not {self.port}")
-        for name in ("eagain_rate", "http500_rate", "drop_rate", "corrupt_rate"):
+        for name in ("eagain_rate", "ratelimit_rate", "http500_rate", "drop_rate", "corrupt_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {rate}")
@@ -83,13 +99,15 @@ class EmulatorSettings:
             raise ValueError("quota can't be negative")
         if self.login_limit < 0:
             raise ValueError("login_limit can't be negative")
+        if self.transfer_quota is not None and self.transfer_quota < 0:
+            raise ValueError("transfer_quota can't be negative")
         if self.hashcash is not None and self.hashcash not in HASHCASH_MODES:
             raise ValueError(
                 f"hashcash must be one of {', '.join(HASHCASH_MODES)} or off, not {self.hashcash!r}"
             )
         if not 0 <= self.hashcash_easiness <= 255:
             raise ValueError(f"hashcash_easiness must be 0..255, not {self.hashcash_easiness}")
-        for name in ("upload_ttl", "sc_wait"):
+        for name in ("upload_ttl", "sc_wait", "transfer_quota_window"):
             seconds = getattr(self, name)
             if not (seconds > 0 and math.isfinite(seconds)):
                 raise ValueError(f"{name} must be a positive number of seconds, not {seconds}")
@@ -103,12 +121,16 @@ class EmulatorSettings:
 FAULT_FIELDS = frozenset(
     {
         "eagain_rate",
+        "ratelimit_rate",
         "http500_rate",
         "drop_rate",
         "corrupt_rate",
         "bandwidth",
         "quota",
         "login_limit",
+        "blocked",
+        "transfer_quota",
+        "transfer_quota_window",
         "hashcash",
         "hashcash_easiness",
         "upload_ttl",
@@ -191,6 +213,25 @@ def _hashcash(name: str, value: Any) -> str | None:
     return str(value).lower()
 
 
+def _emails(name: str, value: Any) -> frozenset[str]:
+    """A list of e-mails (YAML, Python, repeated flags) or comma-separated text (``a@x,b@y``, also inside a
+    list); None or "off" for none."""
+    if value is None or value is False:
+        return frozenset()
+    if isinstance(value, str):
+        items: list[Any] = [] if value.strip().lower() in ("off", "none") else [value]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        raise ValueError(f"{name}: expected e-mails, not {value!r}")
+    parts = (part.strip().lower() for item in items for part in str(item).split(","))
+    emails = frozenset(part for part in parts if part)
+    bad = sorted(email for email in emails if "@" not in email)
+    if bad:
+        raise ValueError(f"not an e-mail: {', '.join(bad)}")
+    return emails
+
+
 def _path(name: str, value: Any) -> Path | None:
     return None if value is None else Path(os.path.expanduser(str(value)))
 
@@ -202,12 +243,16 @@ _CONVERTERS: dict[str, Any] = {
     "tls_cert": _path,
     "tls_key": _path,
     "eagain_rate": _rate,
+    "ratelimit_rate": _rate,
     "http500_rate": _rate,
     "drop_rate": _rate,
     "corrupt_rate": _rate,
     "bandwidth": lambda name, value: _size(name, value, off=0),
     "quota": lambda name, value: _size(name, value, off=None),
     "login_limit": _integer,
+    "blocked": _emails,
+    "transfer_quota": lambda name, value: _size(name, value, off=None),
+    "transfer_quota_window": _seconds,
     "hashcash": _hashcash,
     "hashcash_easiness": _integer,
     "upload_ttl": _seconds,

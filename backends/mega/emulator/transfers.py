@@ -10,8 +10,10 @@ the file gets the 36-character completion token, which ``p`` turns into exactly 
 
 Download (section 9): ``g`` hands out ``<url>`` for a file; ``GET <url>`` sends the whole ciphertext and
 ``GET <url>/<start>-<end>`` an inclusive range of any alignment (HTTP 416 when it does not fit). The URL is a
-capability (an HMAC over the body and an expiry), so it needs no session. Bytes go out with ``sendfile``
-unless a fault (drop, corrupt, bandwidth cap) needs them in Python.
+capability (an HMAC over the body, the account its bytes are charged to, and an expiry), so it needs no
+session. Bytes go out with ``sendfile`` unless a fault (drop, corrupt, bandwidth cap) needs them in Python.
+With a transfer quota (``faults.TransferMeter``) an account past it gets HTTP 509 and ``X-MEGA-Time-Left``
+on its URLs, and ``e: -17`` with ``tl`` in ``g`` (sections 9.1, 9.4).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from backends.mega import crypto
 from backends.mega.emulator import codes, ids
-from backends.mega.emulator.codes import EARGS, EEXPIRED, EKEY, ENOENT, ERANGE, CommandError
+from backends.mega.emulator.codes import EARGS, EEXPIRED, EKEY, ENOENT, EOVERQUOTA, ERANGE, CommandError
 from backends.mega.emulator.context import Caller
 from backends.mega.emulator.faults import Faults
 from backends.mega.emulator.nodes import Nodes
@@ -39,7 +41,7 @@ from backends.mega.emulator.tree import FILE, Tree
 if TYPE_CHECKING:
     from backends.mega.emulator.httpd import Exchange
 
-__all__ = ["Downloads", "StreamChecksum", "Uploads", "merge_interval", "piece_in_bounds", "remove_interval"]
+__all__ = ["Downloads", "Uploads", "merge_interval", "piece_in_bounds", "remove_interval"]
 
 log = logging.getLogger("syncer.mega.emulator.transfers")
 
@@ -48,10 +50,10 @@ log = logging.getLogger("syncer.mega.emulator.transfers")
 BLOCK = 4 * 1024 * 1024 - (4 * 1024 * 1024) % 12
 #: Bodies up to this size are read and dropped after an early refusal, so the connection stays usable.
 DRAIN_LIMIT = 1 << 20
-CHECKSUM_SIZE = 12
 DOWNLOAD_TTL = 24 * 3600
 _MAC_SIZE = 16
 _RAW_BODY_ID = 16
+_RAW_USER = 8  # a user handle is the base64 of 8 bytes
 
 Intervals = list[list[int]]
 
@@ -93,45 +95,6 @@ def piece_in_bounds(offset: int, length: int, size: int) -> bool:
     if length == 0 or crypto.chunk_floor(offset) != offset:
         return False
     return end == size or crypto.chunk_floor(end) == end
-
-
-class StreamChecksum:
-    """The 12-byte upload checksum (byte i of the body XOR-ed into lane i mod 12) of a body read in blocks.
-
-    Python has no vector XOR, so the lanes are folded as big integers: each slice of 48 KiB becomes one int
-    (``int.from_bytes`` runs near memory speed) and is XOR-ed into an accumulator of the same width; slices
-    are multiples of 12 bytes, so every lane stays in its column. One fold to 12 bytes at the end. Slices stay
-    below malloc's mmap threshold: bigger ints come from fresh pages every time, which measured 2-3 times
-    slower here. A block that does not start on a lane boundary (the end of a body) takes the plain route.
-    """
-
-    STEP = 12 * 4096
-
-    def __init__(self) -> None:
-        self._wide = 0
-        self._lanes = 0
-
-    def update(self, block: memoryview, position: int) -> None:
-        """Add ``block``, found at byte ``position`` of the body."""
-        if position % CHECKSUM_SIZE:
-            lanes = crypto.upload_checksum(block)
-            shift = position % CHECKSUM_SIZE
-            self._lanes ^= int.from_bytes(lanes[-shift:] + lanes[:-shift], "big")
-            return
-        for start in range(0, len(block), self.STEP):
-            part = block[start : start + self.STEP]
-            value = int.from_bytes(part, "big")
-            pad = -len(part) % CHECKSUM_SIZE
-            self._wide ^= value << (8 * pad) if pad else value
-
-    def digest(self) -> bytes:
-        value = self._wide
-        width = -(-((value.bit_length() + 7) // 8) // CHECKSUM_SIZE) * CHECKSUM_SIZE
-        while width > CHECKSUM_SIZE:
-            half = width // CHECKSUM_SIZE // 2 * CHECKSUM_SIZE
-            value = (value >> (8 * half)) ^ (value & ((1 << (8 * half)) - 1))
-            width -= half
-        return (value ^ self._lanes).to_bytes(CHECKSUM_SIZE, "big")
 
 
 @dataclass
@@ -268,7 +231,7 @@ class Uploads:
                 expected = crypto.b64decode(checksum_text)
             except ValueError:
                 expected = b""
-            if len(expected) != CHECKSUM_SIZE:
+            if len(expected) != crypto.UPLOAD_CHECKSUM_SIZE:
                 self._refuse(ex, EKEY)
                 return
         if self._faults.roll(settings.http500_rate):
@@ -308,7 +271,7 @@ class Uploads:
         view = self._buffer()
         bandwidth = self._faults.bandwidth
         fd = -1 if complete else self._open_body(upload)
-        checksum = StreamChecksum() if expected is not None else None
+        checksum = crypto.UploadChecksum() if expected is not None else None
         try:
             position = 0
             while position < length:
@@ -323,7 +286,7 @@ class Uploads:
                     if fd >= 0:
                         os.pwrite(fd, view[:got], offset + position)
                     if checksum is not None:
-                        checksum.update(view[:got], position)
+                        checksum.update(view[:got])
                     position += got
                 if got < want:
                     break
@@ -395,60 +358,75 @@ class Downloads:
         public link), by ``n`` inside the caller's folder link, or by ``n`` among the caller's own nodes.
 
         ENOENT for an unknown node or link (or a node outside the folder link), GET_FOLDER for a folder.
+        The download is charged to the caller's account, or for a public link (``p``, or ``n`` under a folder
+        link) to the link's owner. When that account is past its transfer quota the answer carries
+        ``e: -17`` and ``tl`` (seconds until it may download again) beside the usual fields; the URL is still
+        given (it answers 509 until then), as clients that skip ``e`` then meet the quota where the SDK
+        expects it too (**UNCONFIRMED** whether MEGA still hands out the URL).
         """
         public = command.get("p")
         if public is not None:
             row = (
-                tx.execute("SELECT node FROM links WHERE ph = ?", (public,)).fetchone()
+                tx.execute("SELECT node, owner FROM links WHERE ph = ?", (public,)).fetchone()
                 if isinstance(public, str)
                 else None
             )
-            node = None if row is None else self._tree.get(tx, row[0])
-            if node is None:
+            if row is None or (node := self._tree.get(tx, row[0])) is None:
                 raise CommandError(ENOENT, "no such link")
+            account = str(row[1])
         elif caller.link is not None:
             node = self._tree.get(tx, command.get("n"))
             if node is None or not self._tree.in_link(tx, caller.link, node.handle):
                 raise CommandError(ENOENT, "not in this folder link")
+            account = caller.link.owner
         else:
             node = self._tree.own(tx, caller, command.get("n"))
+            assert caller.user is not None
+            account = caller.user
         if node.type != FILE or node.body is None:
             raise CommandError(codes.GET_FOLDER, "not a file")
         answer: dict[str, Any] = {"s": node.size, "at": node.attrs}
         if node.fa:
             answer["fa"] = node.fa
         if command.get("g"):
-            answer["g"] = caller.urls.download(self.token(node.body), command.get("ssl"))
+            answer["g"] = caller.urls.download(self.token(node.body, account), command.get("ssl"))
+        time_left = self._faults.transfers.time_left(account)
+        if time_left is not None:
+            answer["e"] = EOVERQUOTA
+            answer["tl"] = time_left
         return answer
 
-    def token(self, body: str, now: float | None = None) -> str:
-        """The capability in a download URL: body id, expiry and a MAC over both."""
-        raw_id = crypto.b64decode(body)
+    def token(self, body: str, account: str, now: float | None = None) -> str:
+        """The capability in a download URL: body id, the account charged for its bytes, expiry, and a MAC
+        over all three (so a client can neither reach another body nor shift the charge)."""
         expires = int(time.time() if now is None else now) + DOWNLOAD_TTL
-        signed = raw_id + expires.to_bytes(8, "big")
+        signed = crypto.b64decode(body) + crypto.b64decode(account) + expires.to_bytes(8, "big")
         mac = hmac.new(self._secret, b"dl:" + signed, hashlib.sha256).digest()[:_MAC_SIZE]
         return crypto.b64encode(signed + mac)
 
-    def _body_of(self, token: str) -> tuple[str | None, bool]:
-        """(body id, expired) of a download token; (None, False) when it is not one of ours."""
+    def _body_of(self, token: str) -> tuple[str | None, str, bool]:
+        """(body id, charged account, expired) of a download token; (None, "", False) when it is not ours."""
         try:
             raw = crypto.b64decode(token)
         except ValueError:
-            return None, False
-        if len(raw) != _RAW_BODY_ID + 8 + _MAC_SIZE:
-            return None, False
+            return None, "", False
+        if len(raw) != _RAW_BODY_ID + _RAW_USER + 8 + _MAC_SIZE:
+            return None, "", False
         signed, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
         good = hmac.new(self._secret, b"dl:" + signed, hashlib.sha256).digest()[:_MAC_SIZE]
         if not hmac.compare_digest(mac, good):
-            return None, False
-        expired = int.from_bytes(signed[_RAW_BODY_ID:], "big") < time.time()
-        return crypto.b64encode(signed[:_RAW_BODY_ID]), expired
+            return None, "", False
+        account = crypto.b64encode(signed[_RAW_BODY_ID : _RAW_BODY_ID + _RAW_USER])
+        expired = int.from_bytes(signed[_RAW_BODY_ID + _RAW_USER :], "big") < time.time()
+        return crypto.b64encode(signed[:_RAW_BODY_ID]), account, expired
 
     # -- the endpoint ----------------------------------------------------------------------------------------
 
     def send(self, ex: Exchange, token: str, range_text: str | None) -> None:
-        """Handle ``GET <download url>[/<start>-<end>]``."""
-        body, expired = self._body_of(token)
+        """Handle ``GET <download url>[/<start>-<end>]``: 509 with ``X-MEGA-Time-Left`` when the account
+        charged is past its transfer quota, checked after the URL and range (a bad one is not a quota
+        matter) and before any dice are rolled."""
+        body, account, expired = self._body_of(token)
         if body is None or expired:
             ex.reply(403 if expired else 404, b"", content_type="text/plain")
             return
@@ -463,11 +441,21 @@ class Downloads:
             if span is None:
                 ex.reply(416, b"", content_type="text/plain", headers={"Content-Range": f"bytes */{size}"})
                 return
-            self._send_span(ex, file, *span)
+            time_left = self._faults.transfers.time_left(account)
+            if time_left is not None:
+                log.debug("transfer quota: %s must wait %d s", account, time_left)
+                ex.reply(509, b"", content_type="text/plain", headers={"X-MEGA-Time-Left": str(time_left)})
+                return
+            self._send_span(ex, file, *span, account)
         finally:
             file.close()
 
-    def _send_span(self, ex: Exchange, file: BinaryIO, start: int, count: int) -> None:
+    def _send_span(self, ex: Exchange, file: BinaryIO, start: int, count: int, account: str) -> None:
+        """Send ``count`` bytes from ``start``, applying the transfer faults; charge what goes out.
+
+        Bytes are charged just before they are written, never after: a client that has read a whole body
+        and asks again at once must find it already counted.
+        """
         settings = self._faults.settings
         if self._faults.roll(settings.http500_rate):
             ex.reply(500, b"", content_type="text/plain")
@@ -476,6 +464,7 @@ class Downloads:
         flip_at = self._faults.below(count) if count and self._faults.roll(settings.corrupt_rate) else None
         ex.start(200, count, content_type="application/octet-stream")
         if drop_at is None and flip_at is None and settings.bandwidth <= 0:
+            self._faults.transfers.charge(account, count)
             ex.sendfile(file, start, count)
             return
         bandwidth = self._faults.bandwidth
@@ -490,6 +479,7 @@ class Downloads:
                 changed[flip_at - sent] ^= 0xFF
                 piece = bytes(changed)
             bandwidth.take(len(piece))
+            self._faults.transfers.charge(account, len(piece))
             ex.write(piece)
             sent += len(piece)
         if drop_at is not None:

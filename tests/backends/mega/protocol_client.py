@@ -294,6 +294,34 @@ class Client:
         (node,) = self.put_nodes(parent, [entry], **extra)
         return node
 
+    def share_to_exp(
+        self, folder: Node, nodes: Sequence[Node] = (), *, share_key: bytes | None = None
+    ) -> tuple[Json, bytes]:
+        """``s2`` to EXP (how exporting a folder link starts): a share key wrapped with the master key in
+        ``ok``, ``ha``, and in ``cr`` the keys of ``nodes`` (default: the folder alone) under the share key.
+        Returns (the answer, the share key)."""
+        assert self.master_key is not None
+        share_key = os.urandom(16) if share_key is None else share_key
+        covered = list(nodes) or [folder]
+        keys: list[Json] = []
+        for index, node in enumerate(covered):
+            assert node.key is not None
+            keys += [0, index, crypto.b64encode(crypto.aes_ecb_encrypt(share_key, node.key))]
+        answer = self.call(
+            {
+                "a": "s2",
+                "n": folder.handle,
+                "s": [{"u": "EXP", "r": 0}],
+                "i": new_request_id(),
+                "ok": crypto.b64encode(crypto.aes_ecb_encrypt(self.master_key, share_key)),
+                "ha": crypto.b64encode(
+                    crypto.aes_ecb_encrypt(self.master_key, (folder.handle * 2).encode("ascii"))
+                ),
+                "cr": [[folder.handle], [node.handle for node in covered], keys],
+            }
+        )
+        return answer, share_key
+
     def file_node(self, token: str, key: crypto.FileKey, attrs: Mapping[str, Json]) -> dict[str, Json]:
         """A ``p`` entry attaching the completed upload ``token``."""
         assert self.master_key is not None

@@ -352,6 +352,45 @@ def test_upload_checksum_is_the_12_lane_xor(body: bytes) -> None:
     assert crypto.upload_checksum(body) == bytes(lanes)
 
 
+def lane_xor(body: bytes) -> bytes:
+    """The upload checksum byte by byte: an independent reference."""
+    lanes = bytearray(12)
+    for i, byte in enumerate(body):
+        lanes[i % 12] ^= byte
+    return bytes(lanes)
+
+
+class SmallSlices(crypto.UploadChecksum):
+    """Slices of 24 bytes, so short bodies already cross several slices and end in a short one."""
+
+    SLICE = 24
+
+
+@pytest.mark.parametrize("kind", [crypto.UploadChecksum, SmallSlices])
+@given(data=st.data(), body=st.binary(max_size=3000))
+def test_upload_checksum_streamed_in_random_splits_is_the_12_lane_xor(
+    kind: type[crypto.UploadChecksum], data: st.DataObject, body: bytes
+) -> None:
+    cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(body)), max_size=8))
+    checksum = kind()
+    position = 0
+    for cut in sorted(cuts):
+        checksum.update(memoryview(body)[position:cut])  # pieces start and end anywhere, some are empty
+        position = cut
+    checksum.update(body[position:])
+    assert checksum.digest() == lane_xor(body)
+    assert checksum.digest() == lane_xor(body)  # digest leaves the state as it was
+    assert kind().digest() == bytes(12)
+
+
+def test_upload_checksum_of_a_body_bigger_than_one_slice() -> None:
+    body = random.Random(7).randbytes(5 * crypto.UploadChecksum.SLICE + 7)
+    checksum = crypto.UploadChecksum()
+    checksum.update(body[:100_001])  # ends mid-lane
+    checksum.update(bytearray(body[100_001:]))
+    assert checksum.digest() == crypto.upload_checksum(body) == lane_xor(body)
+
+
 # -- 11.8 / 4.5: RSA and the session id ----------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from protocol_client import ApiError, Client, Node, Server, meta_mac_of, new_account, new_request_id
+from protocol_client import ApiError, Client, Server, meta_mac_of, new_account
 
 from backends.mega import crypto
 
@@ -97,29 +97,6 @@ def test_anonymous_requests_see_no_private_nodes(server: Server, client: Client)
         assert stranger.request([{"a": "g", "g": 1, "n": node.handle}])[0] in (-9, -11)
 
 
-def share_folder(client: Client, folder: Node, nodes: list[Node]) -> bytes:
-    """``s2`` to EXP with a fresh share key and ``cr`` keys for ``nodes`` (the subtree, folder first)."""
-    assert client.master_key is not None
-    share_key = random.Random(folder.handle).randbytes(16)
-    keys: list[int | str] = []
-    for index, node in enumerate(nodes):
-        assert node.key is not None
-        keys += [0, index, crypto.b64encode(crypto.aes_ecb_encrypt(share_key, node.key))]
-    command = {
-        "a": "s2",
-        "n": folder.handle,
-        "s": [{"u": "EXP", "r": 0}],
-        "i": new_request_id(),
-        "ok": crypto.b64encode(crypto.aes_ecb_encrypt(client.master_key, share_key)),
-        "ha": crypto.b64encode(
-            crypto.aes_ecb_encrypt(client.master_key, (folder.handle * 2).encode("ascii"))
-        ),
-        "cr": [[folder.handle], [node.handle for node in nodes], keys],
-    }
-    client.call(command)
-    return share_key
-
-
 def test_folder_link_lists_and_downloads_with_n(server: Server, client: Client) -> None:
     root = client.fetch().root().handle
     outside = client.mkdir(root, "outside the link")
@@ -130,7 +107,7 @@ def test_folder_link_lists_and_downloads_with_n(server: Server, client: Client) 
     deep_file, _ = client.upload(sub.handle, "deep.bin", deep_data)
     tree = client.fetch()
     subtree = [tree.nodes[n.handle] for n in (folder, sub, top_file, deep_file)]
-    share_key = share_folder(client, tree.nodes[folder.handle], subtree)
+    _, share_key = client.share_to_exp(tree.nodes[folder.handle], subtree)
     public = client.call({"a": "l", "n": folder.handle})
     assert isinstance(public, str) and len(public) == 8
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backends.mega import hashcash
-from backends.mega.emulator.faults import Faults, HashcashGate, TokenBucket
+from backends.mega.emulator.faults import Faults, HashcashGate, TokenBucket, TransferMeter
 from backends.mega.emulator.settings import EmulatorSettings
 
 
@@ -67,3 +67,34 @@ def test_hashcash_gate_accepts_each_solution_once() -> None:
     assert not gate.redeem(answer)  # used up
     forged = hashcash.new_challenge(255)  # never issued by this gate
     assert not gate.redeem(hashcash.solution_header(forged.token, hashcash.solve(forged.token, 255)))
+
+
+def test_new_faults_change_at_runtime(tmp_path: Path) -> None:
+    faults = Faults(EmulatorSettings(data_dir=tmp_path))
+    changed = faults.update(ratelimit_rate=1.0, blocked={"X@y.z"}, transfer_quota=10, transfer_quota_window=5)
+    assert (changed.ratelimit_rate, changed.blocked) == (1.0, frozenset({"x@y.z"}))
+    assert (changed.transfer_quota, changed.transfer_quota_window) == (10, 5.0)
+
+
+def test_transfer_meter_rolls_its_window() -> None:
+    now = [1000.0]
+    quota: list[int | None] = [100]
+    meter = TransferMeter(lambda: quota[0], lambda: 60.0, clock=lambda: now[0])
+    meter.charge("u1", 60)
+    assert meter.time_left("u1") is None  # under the quota
+    now[0] += 10
+    meter.charge("u1", 50)  # crosses it: served whole, the next one waits
+    assert meter.used("u1") == 110
+    assert meter.time_left("u1") == 50  # the first 60 bytes leave the window at 1060
+    assert meter.time_left("u2") is None  # per account
+    now[0] += 49.5
+    assert meter.time_left("u1") == 1  # rounded up, never 0
+    now[0] += 0.5
+    assert meter.used("u1") == 50
+    assert meter.time_left("u1") is None
+    meter.charge("u1", 200)  # more than the whole quota: both charges must leave
+    assert meter.time_left("u1") == 60
+    quota[0] = None  # off
+    assert meter.time_left("u1") is None
+    quota[0] = 0  # off as well
+    assert meter.time_left("u1") is None

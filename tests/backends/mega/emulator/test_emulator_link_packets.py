@@ -3,8 +3,6 @@ and node keys cut down to the entries the folder key opens."""
 
 from __future__ import annotations
 
-import os
-
 from protocol_client import Client, Server, new_request_id
 
 from backends.mega import crypto
@@ -15,22 +13,7 @@ def test_a_folder_link_sees_only_its_own_subtree(server: Server, client: Client)
     root = client.fetch().root().handle
     folder = client.mkdir(root, "published")
     outside = client.mkdir(root, "private")
-    assert folder.key is not None
-    share_key = os.urandom(16)
-    client.call(
-        {
-            "a": "s2",
-            "n": folder.handle,
-            "s": [{"u": "EXP", "r": 0}],
-            "ok": crypto.b64encode(crypto.aes_ecb_encrypt(client.master_key, share_key)),
-            "ha": crypto.b64encode(crypto.aes_ecb_encrypt(client.master_key, (folder.handle * 2).encode())),
-            "cr": [
-                [folder.handle],
-                [folder.handle],
-                [0, 0, crypto.b64encode(crypto.aes_ecb_encrypt(share_key, folder.key))],
-            ],
-        }
-    )
+    _, share_key = client.share_to_exp(folder)
     public = client.call({"a": "l", "n": folder.handle})
     with Client(server.api_url, folder=public, folder_key=share_key) as visitor:
         sn = visitor.fetch().sn

@@ -172,3 +172,65 @@ def test_flags_override_the_config_file(tmp_path: Path) -> None:
 def test_data_dir_is_required() -> None:
     with pytest.raises(ValueError, match="--data"):
         _settings(build_parser().parse_args(["--port", "0"]))
+
+
+def test_new_fault_settings_from_text_yaml_and_flags(tmp_path: Path) -> None:
+    assert settings_values(
+        {
+            "ratelimit-rate": "0.1",
+            "blocked": "A@x.org, b@y.org",
+            "transfer-quota": "5M",
+            "transfer_quota_window": "10m",
+        }
+    ) == {
+        "ratelimit_rate": 0.1,
+        "blocked": frozenset({"a@x.org", "b@y.org"}),
+        "transfer_quota": 5 << 20,
+        "transfer_quota_window": 600.0,
+    }
+    assert settings_values({"blocked": ["C@z.org", "d@z.org,e@z.org"], "transfer_quota": "off"}) == {
+        "blocked": frozenset({"c@z.org", "d@z.org", "e@z.org"}),
+        "transfer_quota": None,
+    }
+    assert settings_values({"blocked": None, "transfer_quota": 0}) == {
+        "blocked": frozenset(),
+        "transfer_quota": 0,
+    }
+    with pytest.raises(ValueError, match="blocked: not an e-mail"):
+        settings_values({"blocked": "nobody"})
+    args = build_parser().parse_args(
+        [
+            "--data",
+            str(tmp_path),
+            "--ratelimit-rate",
+            "0.5",
+            "--blocked",
+            "One@x.org",
+            "--blocked",
+            "two@x.org",
+            "--transfer-quota",
+            "1G",
+            "--transfer-quota-window",
+            "90s",
+        ]
+    )
+    settings, _ = _settings(args)
+    assert settings.ratelimit_rate == 0.5
+    assert settings.blocked == frozenset({"one@x.org", "two@x.org"})
+    assert (settings.transfer_quota, settings.transfer_quota_window) == (1 << 30, 90.0)
+
+
+def test_new_fault_settings_defaults_and_ranges(tmp_path: Path) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path)
+    assert (settings.ratelimit_rate, settings.blocked, settings.transfer_quota) == (0, frozenset(), None)
+    assert settings.transfer_quota_window == 3600
+    assert EmulatorSettings(data_dir=tmp_path, blocked=["A@B.c"]).blocked == frozenset({"a@b.c"})  # type: ignore[arg-type]
+    for bad in (
+        {"ratelimit_rate": 2},
+        {"transfer_quota": -1},
+        {"transfer_quota_window": 0},
+        {"blocked": "a@b.c"},  # one string, not a set of e-mails
+        {"blocked": ["not-an-email"]},
+    ):
+        with pytest.raises(ValueError):
+            EmulatorSettings(data_dir=tmp_path, **bad)  # type: ignore[arg-type]

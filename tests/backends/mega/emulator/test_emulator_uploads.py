@@ -1,22 +1,17 @@
-"""Upload internals: received-range bookkeeping, the chunk-boundary rule, the streamed checksum, and an
-upload that continues across a restart of the emulator."""
+"""Upload internals: received-range bookkeeping, the chunk-boundary rule, and an upload that continues across
+a restart of the emulator (its streamed checksum, ``crypto.UploadChecksum``, is tested in test_crypto.py)."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from protocol_client import Client, encrypt_file
 
-from backends.mega import crypto
 from backends.mega.emulator import Emulator, EmulatorSettings
 from backends.mega.emulator.transfers import (
-    StreamChecksum,
     merge_interval,
     piece_in_bounds,
     remove_interval,
@@ -73,25 +68,6 @@ def test_remove_interval(before: list[list[int]], span: tuple[int, int], after: 
 )
 def test_pieces_must_sit_on_chunk_boundaries(offset: int, length: int, size: int, ok: bool) -> None:
     assert piece_in_bounds(offset, length, size) is ok
-
-
-@given(st.binary(max_size=200), st.lists(st.integers(min_value=0, max_value=200), max_size=6))
-def test_a_checksum_streamed_in_any_blocks_equals_the_whole_bodys(body: bytes, cuts: list[int]) -> None:
-    points = sorted({0, len(body), *(c for c in cuts if c <= len(body))})
-    checksum = StreamChecksum()
-    for start, end in itertools.pairwise(points):
-        checksum.update(memoryview(body)[start:end], start)
-    assert checksum.digest() == crypto.upload_checksum(body)
-
-
-def test_streamed_checksum_of_big_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(StreamChecksum, "STEP", 120)  # several slices per block, a short last one
-    body = random.Random(1).randbytes(1000)
-    checksum = StreamChecksum()
-    checksum.update(memoryview(body)[:600], 0)
-    checksum.update(memoryview(body)[600:], 600)
-    assert checksum.digest() == crypto.upload_checksum(body)
-    assert StreamChecksum().digest() == bytes(12)
 
 
 def test_an_upload_continues_after_a_restart(tmp_path: Path) -> None:
