@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/bench_listing.py
 	$(BIN)/python bench/bench_transfer.py
 	$(BIN)/python bench/bench_crypto.py
+	$(BIN)/python bench/bench_emulator.py
 
 demo: install
 	bash examples/demo.sh
