@@ -14,6 +14,7 @@ Retry rules, and why:
 * HTTP 402 with ``X-Hashcash`` is a proof-of-work challenge: solve it and resend at once (it counts as an
   attempt so a server that keeps refusing cannot loop us forever);
 * a bare ``-15`` ESID calls the ``relogin`` callback once and resends with the new sid; a second ESID raises.
+  Threads that hit ESID on the same dead sid call ``relogin`` once between them (the others reuse its sid).
 
 Secrets: session ids travel in the query string and bodies may hold password hashes or keys, so only command
 names, request ids, statuses and codes are logged, and httpx's own request log line has ``sid`` redacted.
@@ -130,6 +131,9 @@ class MegaApi:
         self._random = random
         self._http = httpx.Client(timeout=timeout, verify=verify, http1=True, http2=False)
         self._lock = threading.Lock()
+        # held while ``relogin`` runs, so threads that all hit ESID on the same dead sid log in once;
+        # re-entrant because the login itself goes through this transport
+        self._relogin_lock = threading.RLock()
         # go-mega and mega.py start at a random point too: ids are per-session idempotency keys (section 2.2)
         self._next_id = secrets.randbelow(2**32)
 
@@ -253,10 +257,9 @@ class MegaApi:
         attempt = 0
         while True:
             attempt += 1
+            params = self._params(extra, req_id)
             try:
-                return self._attempt(
-                    url, body, self._params(extra, req_id), headers, context, req_id, timeout
-                )
+                return self._attempt(url, body, params, headers, context, req_id, timeout)
             except _Retry as retry:
                 if attempt >= self.max_attempts:
                     final = type(retry.error)(f"{retry.error.message}; gave up after {attempt} attempts")
@@ -269,10 +272,14 @@ class MegaApi:
             except _SessionGone:
                 if relogged or self.relogin is None:
                     raise translate(ESID, context) from None
-                log.debug("%s id=%s: session expired (ESID); logging in again", context, req_id)
                 relogged = True
                 attempt -= 1  # a new session is not a failed attempt
-                self.sid = self.relogin()
+                with self._relogin_lock:
+                    # another thread may have logged in again while this request was in flight: then its
+                    # new sid is simply used, instead of a second login (logins are what MEGA rations)
+                    if self.sid == params.get("sid"):
+                        log.debug("%s id=%s: session expired (ESID); logging in again", context, req_id)
+                        self.sid = self.relogin()
 
     def _attempt(
         self,
