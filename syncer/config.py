@@ -115,7 +115,7 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> str:
 def state_dir(env: Mapping[str, str]) -> str:
     """Where syncer keeps state (sessions, caches, bisync listings): ``$SYNCER_STATE_DIR``, else
     ``$XDG_STATE_HOME/syncer`` (``~/.local/state/syncer``). Not created here (see
-    ``private_files.private_dir``).
+    ``backends.private_files.private_dir``).
     """
     from_env = env.get("SYNCER_STATE_DIR", "")
     if from_env:

@@ -6,7 +6,7 @@ no login request at all (a MEGA session is just the sid and the master key). Onl
 session expired or was killed) does ``open_session``'s ``relogin`` log in again, once, for all threads.
 
 Why the cache file is not encrypted: it sits in the user's own state directory as a 0600 file in a 0700
-directory (``syncer/private_files.py``), like rclone's config. Whoever can read it can read the config that
+directory (``backends/private_files.py``), like rclone's config. Whoever can read it can read the config that
 holds the password too, so a key stored next to it would add nothing; a key derived from the password would
 cost a PBKDF2 run per command and would not protect the sid, which alone grants access to the account. The
 password itself is never written anywhere. The RSA key is kept in MEGA's own form (``privk``: wrapped with
@@ -44,7 +44,7 @@ from backends.mega.errors import (
     code_of,
     translate,
 )
-from syncer.private_files import private_dir, write_private
+from backends.private_files import private_dir, write_private
 
 __all__ = [
     "Credentials",

@@ -1,4 +1,4 @@
-"""syncer.config (file location, validation, interpolation, secrets, redaction) and syncer.private_files."""
+"""syncer.config (file location, validation, interpolation, secrets, redaction) and backends.private_files."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import pytest
 from backends import Registry, RemoteConfig, open_backend
 from backends.base import Backend, Entry, Features, NoOptions
 from backends.errors import ConfigError
+from backends.private_files import private_dir, write_private
 from syncer.config import Config, config_error, config_path, default_config_path, load_config, state_dir
-from syncer.private_files import private_dir, write_private
 from syncer.secrets import Secret
 
 SECRET = "s3cr3t-value-that-must-not-leak"
