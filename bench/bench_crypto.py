@@ -23,7 +23,6 @@ core).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -38,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_listing import emit_record
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from backends.mega import crypto
@@ -204,11 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "results": results,
         "target_ratio": TARGET,
     }
-    line = json.dumps(record, separators=(",", ":"))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(line + "\n")
-    print(line)
+    emit_record(record, args.json)
     return 0
 
 

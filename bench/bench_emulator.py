@@ -32,7 +32,6 @@ Results: one JSON line (the last line of the output, and ``--json FILE``) and a 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import queue
 import random
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_listing import emit_record
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -340,11 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in missed:
         print(line)
     record["target_met"] = not missed
-    line = json.dumps(record, separators=(",", ":"))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(line + "\n")
-    print(line)
+    emit_record(record, args.json)
     return 0
 
 

@@ -326,11 +326,7 @@ def _ctr_counter(nonce: bytes, offset: int) -> bytes:
 
 def ctr_crypt(key: bytes, nonce: bytes, offset: int, data: bytes) -> bytes:
     """AES-128-CTR from any byte offset (encrypting and decrypting are the same operation)."""
-    enc = Cipher(algorithms.AES(key), modes.CTR(_ctr_counter(nonce, offset))).encryptor()
-    skip = offset % 16
-    if skip:
-        enc.update(bytes(skip))
-    return enc.update(data)
+    return ChunkCipher(key, nonce).crypt(offset, data)
 
 
 def chunk_mac(key: bytes, nonce: bytes, chunk: bytes) -> bytes:

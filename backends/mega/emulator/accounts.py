@@ -28,6 +28,7 @@ from backends.mega.emulator import ids, totp
 from backends.mega.emulator.codes import EARGS, EEXIST, EMFAREQUIRED, ENOENT, ETOOMANY, CommandError
 from backends.mega.emulator.context import Caller
 from backends.mega.emulator.store import Tx
+from backends.mega.emulator.tree import Tree
 
 __all__ = ["Account", "Accounts", "LoginLimiter"]
 
@@ -193,17 +194,10 @@ class Accounts:
             tx.execute(
                 "INSERT INTO nodes (handle, owner, parent, type, attrs, key, size, ts)"
                 " VALUES (?, ?, NULL, ?, '', '', 0, ?)",
-                (self._free_node_handle(tx), handle, node_type, now),
+                (Tree.free_handle(tx), handle, node_type, now),
             )
         log.info("account %s created (v%d)", handle, version)
         return handle
-
-    @staticmethod
-    def _free_node_handle(tx: Tx) -> str:
-        while True:
-            handle = ids.new_node_handle()
-            if tx.execute("SELECT 1 FROM nodes WHERE handle = ?", (handle,)).fetchone() is None:
-                return handle
 
     def set_mfa_secret(self, tx: Tx, handle: str, secret: str | None) -> None:
         """Turn two-factor login on (a base32 TOTP secret) or off (None). ValueError for a bad secret."""

@@ -204,6 +204,7 @@ class Tree:
 
     @staticmethod
     def free_handle(tx: Tx) -> str:
+        """A random node handle not in use yet (handles are random, as MEGA's are: collisions are checked)."""
         while True:
             handle = ids.new_node_handle()
             if tx.execute("SELECT 1 FROM nodes WHERE handle = ?", (handle,)).fetchone() is None:

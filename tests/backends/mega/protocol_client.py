@@ -449,5 +449,18 @@ def new_account(server: Server, *, version: int = 2, mfa_secret: str | None = No
     return Account(email, password, handle)
 
 
+def logged_in(server: Server, account: Account | None = None) -> Client:
+    """A client logged in to ``account`` (default: a fresh one); use it as a context manager."""
+    account = account or new_account(server)
+    client = server.client()
+    client.login(account.email, account.password)
+    return client
+
+
+def payload(size: int, seed: int) -> bytes:
+    """Reproducible test content."""
+    return random.Random(seed).randbytes(size)
+
+
 def random_name(prefix: str = "n") -> str:
     return f"{prefix}-{secrets.token_hex(4)}"

@@ -2,44 +2,48 @@
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
 
 import httpx
 import pytest
-from protocol_client import ApiError, Client, Server, StartServer, encrypt_file, meta_mac_of, new_account
+from protocol_client import (
+    ApiError,
+    Client,
+    StartServer,
+    encrypt_file,
+    logged_in,
+    meta_mac_of,
+    new_account,
+    payload,
+)
 
 from backends.mega import crypto, hashcash
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def payload(size: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(size)
+#: the faults that refuse a whole /cs request with a bare code, before anything runs
+BARE_REFUSALS = pytest.mark.parametrize(("fault", "code"), [("eagain_rate", "-3"), ("ratelimit_rate", "-4")])
 
 
-def logged_in(server: Server) -> Client:
-    account = new_account(server)
-    client = server.client()
-    client.login(account.email, account.password)
-    return client
-
-
-def test_eagain_is_bare_and_a_retry_succeeds(start_server: StartServer) -> None:
+@BARE_REFUSALS
+def test_bare_refusal_then_a_retry_succeeds(start_server: StartServer, fault: str, code: str) -> None:
     server = start_server()
     with logged_in(server) as client:
         root = client.fetch().root().handle
-        server.emulator.set_faults(eagain_rate=1.0)
-        body = [{"a": "p", "t": root, "n": [client.folder_node("after eagain")[0]]}]
+        server.emulator.set_faults(**{fault: 1.0})
+        body = [{"a": "p", "t": root, "n": [client.folder_node(f"after {fault}")[0]]}]
         for _ in range(3):
-            response = client.post_cs(body, req_id="eagain-1")
-            assert response.status_code == 200 and response.text == "-3"
-        server.emulator.set_faults(eagain_rate=0.0)
+            response = client.post_cs(body, req_id=f"{fault}-1")
+            assert response.status_code == 200 and response.text == code
+        # before the session is looked at: even a login request is refused
+        assert client.post_cs([{"a": "us0", "user": "x@example.com"}], sid="").text == code
+        server.emulator.set_faults(**{fault: 0.0})
         # the same request (same id and body) now runs, once: nothing ran while it was refused
-        retried = client.post_cs(body, req_id="eagain-1")
+        retried = client.post_cs(body, req_id=f"{fault}-1")
         assert isinstance(retried.json()[0], dict)
-        assert len(client.fetch().named("after eagain")) == 1
+        assert len(client.fetch().named(f"after {fault}")) == 1
 
 
 def test_http_500(start_server: StartServer) -> None:
@@ -51,13 +55,18 @@ def test_http_500(start_server: StartServer) -> None:
         assert client.post_cs([{"a": "uq"}]).status_code == 200
 
 
-def test_seeded_fault_rates_repeat(start_server: StartServer) -> None:
-    """With the same seed, a fractional rate refuses the same requests; it is neither 0 nor 1."""
+@BARE_REFUSALS
+@pytest.mark.parametrize("seed", [7, 99])
+def test_seeded_fault_rates_repeat(start_server: StartServer, fault: str, code: str, seed: int) -> None:
+    """With the same seed, a fractional rate refuses the same requests; it is neither 0 nor 1, and the
+    requests it lets through get their answers."""
 
     def pattern() -> list[bool]:
-        server = start_server(seed=99, eagain_rate=0.5)
+        server = start_server(seed=seed, **{fault: 0.5})
         with server.client() as client:
-            return [client.post_cs([{"a": "us0", "user": "x@example.com"}]).text == "-3" for _ in range(40)]
+            texts = [client.post_cs([{"a": "us0", "user": "x@example.com"}]).text for _ in range(40)]
+        assert all(text == code or text.startswith('[{"v":2') for text in texts)
+        return [text == code for text in texts]
 
     first, second = pattern(), pattern()
     assert first == second

@@ -1,17 +1,16 @@
-"""The fault switches added after test_faults.py: bare -4 (ERATELIMIT), administratively blocked accounts
-(-16) and the per-account transfer quota (HTTP 509 + ``X-MEGA-Time-Left``, ``g`` with ``e``/``tl``).
+"""The account-level fault switches: administratively blocked accounts (-16) and the per-account transfer
+quota (HTTP 509 + ``X-MEGA-Time-Left``, ``g`` with ``e``/``tl``).
 
 Each test runs its own seeded emulator and looks at what goes over real HTTP; nothing waits for a clock.
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import httpx
 import pytest
-from protocol_client import Account, Client, Server, StartServer, new_account
+from protocol_client import Client, StartServer, logged_in, new_account, payload
 
 from backends.mega import crypto
 
@@ -20,17 +19,6 @@ pytestmark = pytest.mark.timeout(60)
 KIB = 1024
 #: ``whyamiblocked`` for a blocked account: the SDK's ACCOUNT_BLOCKED_TOS_NON_COPYRIGHT.
 BLOCKED_REASON = 300
-
-
-def payload(size: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(size)
-
-
-def logged_in(server: Server, account: Account | None = None) -> Client:
-    account = account or new_account(server)
-    client = server.client()
-    client.login(account.email, account.password)
-    return client
 
 
 def uploaded(client: Client, size: int, seed: int) -> tuple[str, crypto.FileKey, bytes]:
@@ -57,41 +45,6 @@ def assert_over_quota(answer: dict[str, Any], window: float = 3600) -> None:
     assert answer["e"] == -17
     assert isinstance(answer["tl"], int) and 0 < answer["tl"] <= window
     assert "s" in answer and "at" in answer  # still the file's metadata
-
-
-# -- ERATELIMIT ----------------------------------------------------------------------------------------------
-
-
-def test_ratelimit_is_bare_and_a_retry_succeeds(start_server: StartServer) -> None:
-    server = start_server()
-    with logged_in(server) as client:
-        root = client.fetch().root().handle
-        server.emulator.set_faults(ratelimit_rate=1.0)
-        body = [{"a": "p", "t": root, "n": [client.folder_node("after ratelimit")[0]]}]
-        for _ in range(3):
-            response = client.post_cs(body, req_id="ratelimit-1")
-            assert response.status_code == 200 and response.text == "-4"
-        # before the session is looked at: even a login request is refused
-        assert client.post_cs([{"a": "us0", "user": "x@example.com"}], sid="").text == "-4"
-        server.emulator.set_faults(ratelimit_rate=0)
-        retried = client.post_cs(body, req_id="ratelimit-1")
-        assert isinstance(retried.json()[0], dict)
-        assert len(client.fetch().named("after ratelimit")) == 1  # nothing ran while refused
-
-
-def test_seeded_ratelimit_repeats(start_server: StartServer) -> None:
-    """With the same seed a fractional rate refuses the same requests; the others get answers."""
-
-    def pattern() -> list[bool]:
-        server = start_server(seed=7, ratelimit_rate=0.5)
-        with server.client() as client:
-            texts = [client.post_cs([{"a": "us0", "user": "x@example.com"}]).text for _ in range(40)]
-        assert all(text == "-4" or text.startswith('[{"v":2') for text in texts)
-        return [text == "-4" for text in texts]
-
-    first, second = pattern(), pattern()
-    assert first == second
-    assert 0 < sum(first) < 40
 
 
 # -- EBLOCKED ------------------------------------------------------------------------------------------------

@@ -4,18 +4,12 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from protocol_client import ApiError, Client, Server, meta_mac_of, new_account
+from protocol_client import ApiError, Client, Server, meta_mac_of, new_account, payload
 
 from backends.mega import crypto
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def payload(size: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(size)
 
 
 def test_file_link_downloads_without_a_session(server: Server, client: Client) -> None:

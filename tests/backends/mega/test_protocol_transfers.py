@@ -4,12 +4,20 @@ CTR decryption and the whole-file MAC, plus the upload server's checks (section 
 
 from __future__ import annotations
 
-import random
 import secrets
 import time
 
 import pytest
-from protocol_client import ApiError, Client, Server, StartServer, encrypt_file, meta_mac_of, new_account
+from protocol_client import (
+    ApiError,
+    Client,
+    Server,
+    StartServer,
+    encrypt_file,
+    meta_mac_of,
+    new_account,
+    payload,
+)
 
 from backends.mega import crypto
 from backends.mega.fingerprint import fingerprint_of_bytes, parse_fingerprint
@@ -17,10 +25,6 @@ from backends.mega.fingerprint import fingerprint_of_bytes, parse_fingerprint
 pytestmark = pytest.mark.timeout(60)
 
 MTIME = 1_700_000_000
-
-
-def payload(size: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(size)
 
 
 def test_5mib_upload_in_parallel_out_of_order_then_ranged_downloads(client: Client) -> None:
