@@ -29,6 +29,7 @@ __all__ = [
 BUILTIN_TYPES: Mapping[str, str] = {
     "local": "backends.local:LocalBackend",
     "memory": "backends.memory:MemoryBackend",
+    "mega": "backends.mega.backend:MegaBackend",
 }
 
 # rclone's rule for remote names: letters, digits, '_', '-', '.', '+', '@' and spaces, not starting with '-'

@@ -659,7 +659,7 @@ def _version_text() -> str:
 def _run(args: argparse.Namespace) -> int:
     from backends import default_registry
 
-    from .config import Config, config_path, load_config
+    from .config import Config, config_path, load_config, state_dir
     from .options import resolve_global_options
     from .runtime import Runtime
 
@@ -703,7 +703,7 @@ def _run(args: argparse.Namespace) -> int:
         transfers=options.transfers,
         workers_given=options.workers_given,
         debris_keep=options.debris_keep,
-        overrides={"copy_links": True} if options.copy_links else {},
+        overrides={"copy_links": True if options.copy_links else None, "state_dir": state_dir(env)},
     )
     try:
         code = _dispatch(args, rt)

@@ -22,7 +22,7 @@ Layout::
     jobs: []              # reserved: kept raw here, validated by the jobs feature
 
 Secrets: an Options field annotated ``Secret`` (or ``Secret | None``) is secret; its value is wrapped in
-``syncer.secrets.Secret`` whose repr is ``'***'``. ``X_command`` is split with shlex (``${VAR}`` is then
+``backends.secret_values.Secret``, whose repr is ``'***'``. ``X_command`` is split with shlex (``${VAR}`` is
 interpolated in each word, so a variable's value is always one argument) and runs lazily, on the first
 ``Secret.reveal()``, i.e. when a backend that needs it is opened; its failure is then a ConfigError naming the
 file, line and key. No message ever contains an environment variable's value or a command's output.
@@ -46,8 +46,7 @@ if TYPE_CHECKING:
 
 from backends.errors import ConfigError
 from backends.registry import Registry, RemoteConfig
-
-from .secrets import REDACTED, Secret
+from backends.secret_values import REDACTED, Secret
 
 __all__ = [
     "DEFAULTS_KEYS",
@@ -171,16 +170,19 @@ def _redact_remote(remote: RemoteConfig) -> dict[str, Any]:
     if options is None or not dataclasses.is_dataclass(options):
         return out
     for f in dataclasses.fields(options):
+        if f.metadata.get("internal"):
+            continue
+        key = f.metadata.get("key", f.name)
         value = getattr(options, f.name)
         if isinstance(value, Secret):
             if value.command is not None:
-                out[f.name + COMMAND_SUFFIX] = value.command
+                out[key + COMMAND_SUFFIX] = value.command
             else:
-                out[f.name] = REDACTED
+                out[key] = REDACTED
             continue
         if value == _field_default(f):
             continue
-        out[f.name] = copy.deepcopy(value)
+        out[key] = copy.deepcopy(value)
     return out
 
 

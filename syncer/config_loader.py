@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from backends.errors import ConfigError
 from backends.registry import Registry, RemoteConfig
+from backends.secret_values import Secret
 
 from .config import (
     COMMAND_SUFFIX,
@@ -33,7 +34,6 @@ from .config import (
     config_error,
     one_line,
 )
-from .secrets import Secret
 
 __all__ = ["Validator"]
 
@@ -123,6 +123,7 @@ class _OptionField:
     hint: Any
     secret: bool
     required: bool
+    key: str = ""  # the YAML key, when it is not ``name``
 
 
 class Validator:
@@ -301,7 +302,7 @@ class Validator:
                 raise self.error(
                     option_key_node,
                     option_path,
-                    f"set either {spec.name!r} or {spec.name + COMMAND_SUFFIX!r}, not both "
+                    f"set either {spec.key!r} or {spec.key + COMMAND_SUFFIX!r}, not both "
                     f"({other!r} is at line {_line(given[spec.name])})",
                 )
             given[spec.name] = option_key_node
@@ -312,8 +313,8 @@ class Validator:
 
         for spec in schema.values():
             if spec.required and spec.name not in values:
-                alternative = f" or '{spec.name}{COMMAND_SUFFIX}'" if spec.secret else ""
-                raise self.error(key_node, keypath, f"missing required option '{spec.name}'{alternative}")
+                alternative = f" or '{spec.key}{COMMAND_SUFFIX}'" if spec.secret else ""
+                raise self.error(key_node, keypath, f"missing required option '{spec.key}'{alternative}")
         try:
             options = options_class(**values)
         except ConfigError as exc:
@@ -468,11 +469,15 @@ def _schema(options_class: type[Any]) -> dict[str, _OptionField]:
     hints = typing.get_type_hints(options_class)
     schema: dict[str, _OptionField] = {}
     for f in dataclasses.fields(options_class):
-        if not f.init:
+        # ``internal`` fields are set by the program (a state directory), not by users; ``key`` is the YAML
+        # spelling where the field name cannot be it (``pass`` is a Python keyword)
+        if not f.init or f.metadata.get("internal"):
             continue
         hint = hints[f.name]
         _check_hint(options_class, f.name, hint)
-        schema[f.name] = _OptionField(
+        key = f.metadata.get("key", f.name)
+        schema[key] = _OptionField(
+            key=key,
             name=f.name,
             hint=hint,
             secret=_unwrap_optional(hint)[1] is Secret,

@@ -55,6 +55,10 @@ class Runtime:
     def open(self, spec: str) -> Backend:
         """The backend rooted at ``spec``; closed by ``close``."""
         backend = open_backend(spec, self.remotes, registry=self.registry, overrides=self.overrides)
+        for opened in self._opened:
+            if opened.same_store(backend):
+                # one store, one set of caches (a MEGA account's tree is loaded once per run)
+                return opened.with_root(backend.root)
         self._opened.append(backend)
         return backend
 

@@ -220,6 +220,10 @@ class MegaApi:
                 log.debug("sc wait URL answered HTTP %d; polling again", waited.status_code)
                 self._sleep(self._delay(1))
 
+    def pause(self, attempt: int) -> None:
+        """Sleep the backoff delay before retry ``attempt`` (1-based): transfers retry by the same rules."""
+        self._sleep(self._delay(attempt))
+
     # -- the retry loop --------------------------------------------------------------------------------------
 
     def _take_id(self) -> str:

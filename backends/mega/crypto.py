@@ -320,6 +320,25 @@ def chunk_bounds(size: int) -> list[tuple[int, int]]:
     return bounds
 
 
+def chunk_bounds_between(start: int, end: int) -> list[tuple[int, int]]:
+    """The chunks (offset, length) covering [start, end), where ``start`` is a chunk boundary and ``end`` one
+    or the file's size: the chunks of one upload piece or download range, without listing the whole file."""
+    if chunk_floor(start) != start:
+        raise ValueError(f"{start} is not a chunk boundary")
+    bounds: list[tuple[int, int]] = []
+    while start < end:
+        if start >= _GROWTH_END:
+            length = _BIG_CHUNK
+        else:
+            k = 1
+            while chunk_floor(start + k * CHUNK_UNIT) == start:
+                k += 1
+            length = k * CHUNK_UNIT
+        bounds.append((start, min(length, end - start)))
+        start += length
+    return bounds
+
+
 def _ctr_counter(nonce: bytes, offset: int) -> bytes:
     return nonce + (offset // 16).to_bytes(8, "big")
 

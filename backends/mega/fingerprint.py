@@ -92,3 +92,32 @@ def parse_fingerprint(value: str) -> tuple[bytes, int]:
     if count > 8 or 17 + count > len(raw):
         raise CryptoError("fingerprint has a malformed mtime")
     return raw[:16], int.from_bytes(raw[17 : 17 + count], "little")
+
+
+class StreamingCrc:
+    """The CRC part of a fingerprint, gathered from a stream read once from start to end (an upload).
+
+    ``content_crc`` reads at spread-out offsets; an upload cannot seek back, so the bytes those reads need are
+    copied out as the data passes (8 KiB at most, whatever the size) and replayed at the end.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._wanted: list[tuple[int, int]] = []
+        content_crc(size, self._record)  # learn which ranges the CRC reads
+        self._got = {start: bytearray(length) for start, length in self._wanted}
+
+    def _record(self, offset: int, length: int) -> bytes:
+        self._wanted.append((offset, length))
+        return bytes(length)
+
+    def feed(self, offset: int, data: bytes | memoryview) -> None:
+        """Take what the CRC needs from ``data``, which sits at ``offset`` in the file."""
+        end = offset + len(data)
+        for start, length in self._wanted:
+            lo, hi = max(start, offset), min(start + length, end)
+            if lo < hi:
+                self._got[start][lo - start : hi - start] = data[lo - offset : hi - offset]
+
+    def crc(self) -> bytes:
+        return content_crc(self.size, lambda offset, length: bytes(self._got[offset][:length]))

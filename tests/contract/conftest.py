@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ class Harness:
     exact_usage: bool = False
 
 
-def _local(tmp_path: Path) -> Harness:
+def _local(tmp_path: Path, request: pytest.FixtureRequest) -> Harness:
     from backends.local import LocalBackend
 
     root = tmp_path / "root"
@@ -50,7 +51,7 @@ def _local(tmp_path: Path) -> Harness:
     )
 
 
-def _memory(tmp_path: Path) -> Harness:
+def _memory(tmp_path: Path, request: pytest.FixtureRequest) -> Harness:
     from backends.memory import MemoryBackend, MemoryStore
 
     # a root below the store's top exercises the root scoping of every operation
@@ -59,9 +60,67 @@ def _memory(tmp_path: Path) -> Harness:
     return Harness(backend=backend, make_duplicate=backend.add_duplicate, exact_usage=True)
 
 
-FACTORIES: dict[str, Callable[[Path], Harness]] = {
+def _mega(tmp_path: Path, request: pytest.FixtureRequest) -> Harness:
+    """A fresh folder of the session's account on its MEGA emulator (real sockets, real crypto).
+
+    The account and its state dir are shared by the session, as by the runs of one user: each test resumes
+    the cached session and tree (no login, no ``f``) and works in a folder of its own.
+    """
+    import io
+    import secrets
+
+    from backends import paths
+    from backends.mega.backend import MegaBackend
+
+    options = request.getfixturevalue("mega_options")
+    backend = MegaBackend("emu", f"contract/{secrets.token_hex(6)}", options)
+    backend.mkdir("")
+
+    def make_duplicate(path: str, data: bytes, mtime_ns: int) -> Entry:
+        """An upload attached beside whatever already has that name, as another MEGA client may do."""
+        folder = backend._make_dirs(path.split("/")[:-1], path)
+        account = backend.account
+        uploaded = account.transfers.upload(account.upload_url(len(data)), io.BytesIO(data), len(data), path)
+        node = account.attach_upload(
+            folder.handle, paths.basename(path), uploaded, mtime_ns // 10**9, replaces=None
+        )
+        return backend._entry(node, path)
+
+    return Harness(backend=backend, make_duplicate=make_duplicate)
+
+
+@pytest.fixture(scope="session")
+def mega_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
+    """One MEGA emulator for the whole run: (the Emulator, its API URL)."""
+    from backends.mega.emulator import Emulator, EmulatorSettings
+
+    settings = EmulatorSettings(data_dir=tmp_path_factory.mktemp("contract-mega"), host="127.0.0.1", port=0)
+    emulator = Emulator(settings)
+    api_url = emulator.start()
+    yield emulator, api_url
+    emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def mega_options(mega_emulator: tuple[Any, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Options of a ``mega`` remote for one account on the session's emulator."""
+    import secrets
+
+    from backends.mega.backend import MegaOptions
+    from backends.secret_values import Secret
+
+    emulator, api_url = mega_emulator
+    email = f"contract-{secrets.token_hex(6)}@example.com"
+    password = secrets.token_urlsafe(12)
+    emulator.add_account(email, password, version=2)
+    state = tmp_path_factory.mktemp("contract-mega-state")
+    return MegaOptions(user=email, password=Secret(password), api_url=api_url, state_dir=str(state))
+
+
+FACTORIES: dict[str, Callable[[Path, pytest.FixtureRequest], Harness]] = {
     "local": _local,
     "memory": _memory,
+    "mega": _mega,
 }
 
 _HARNESS = pytest.StashKey[Harness]()
@@ -70,7 +129,7 @@ _HARNESS = pytest.StashKey[Harness]()
 @pytest.fixture(params=sorted(FACTORIES))
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """An empty backend of each kind in FACTORIES (the test id names the kind)."""
-    harness = FACTORIES[request.param](tmp_path)
+    harness = FACTORIES[request.param](tmp_path, request)
     request.node.stash[_HARNESS] = harness
     with harness.backend as opened:
         yield opened

@@ -19,8 +19,8 @@ from backends import Registry, RemoteConfig, open_backend
 from backends.base import Backend, Entry, Features, NoOptions
 from backends.errors import ConfigError
 from backends.private_files import private_dir, write_private
+from backends.secret_values import Secret
 from syncer.config import Config, config_error, config_path, default_config_path, load_config, state_dir
-from syncer.secrets import Secret
 
 SECRET = "s3cr3t-value-that-must-not-leak"
 
@@ -469,7 +469,7 @@ def test_unknown_and_mistyped_type(tmp_path: Path, registry: Registry) -> None:
         """,
     )
     assert error(path, registry) == (
-        f"{path}:5: remotes.a.type: unknown remote type 'dropbox' (known: bad, fake, local, memory, needs)"
+        f"{path}:5: remotes.a.type: unknown remote type 'dropbox' (known: bad, fake, local, mega, memory, needs)"
     )
     path = write(tmp_path, "remotes:\n  a:\n    type: 3\n")
     assert error(path, registry) == f"{path}:3: remotes.a.type: expected a string, got an integer"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backends.errors import ConfigError
-from syncer.secrets import REDACTED, Secret, run_secret_command
+from backends.secret_values import REDACTED, Secret, run_secret_command
 
 VALUE = "hunter2-very-secret"
 

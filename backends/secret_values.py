@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from backends.errors import ConfigError
+from .errors import ConfigError
 
 __all__ = ["COMMAND_TIMEOUT", "REDACTED", "Secret", "run_secret_command"]
 
