@@ -60,6 +60,8 @@ class MegaAccount:
     def __init__(self, settings: AccountSettings) -> None:
         self.settings = settings
         self.lock = threading.RLock()
+        #: held while folders are created, so concurrent writers do not create the same folder twice
+        self.mkdir_lock = threading.Lock()
         self._opened = False
         self._open_lock = threading.Lock()
         self.api = MegaApi(settings.api_url, verify=settings.verify)

@@ -237,14 +237,24 @@ class MegaBackend(Backend):
         return node, []
 
     def _make_dirs(self, dir_parts: list[str], path: str) -> Node:
-        """The directory ``dir_parts`` (below the root), created with its missing parents in one command."""
+        """The directory ``dir_parts`` (below the root), created with its missing parents in one command.
+
+        Creation is serialised: MEGA allows duplicate names, so two uploads into one new folder would
+        otherwise each create it.
+        """
         with self.account.lock:
             parent, missing = self._parent_for_write(dir_parts, path)
-        assert parent is not None
         if not missing:
+            assert parent is not None
             return parent
-        created = self.account.make_folders(parent.handle, [self._mega_name(n, path) for n in missing])
-        return created[-1]
+        with self.account.mkdir_lock:
+            with self.account.lock:
+                parent, missing = self._parent_for_write(dir_parts, path)
+            assert parent is not None
+            if not missing:
+                return parent
+            created = self.account.make_folders(parent.handle, [self._mega_name(n, path) for n in missing])
+            return created[-1]
 
     def _file_slot(self, parent: Node | None, name: str, path: str) -> Node | None:
         if parent is None:
@@ -482,7 +492,8 @@ class MegaBackend(Backend):
                 parent = found[0]
         folder = parent
         if missing:
-            folder = self.account.make_folders(parent.handle, [names.to_mega(n) for n in missing])[-1]
+            with self.account.mkdir_lock:  # not re-checked: a duplicate day folder in the bin is harmless
+                folder = self.account.make_folders(parent.handle, [names.to_mega(n) for n in missing])[-1]
         self._to_rubbish(node, folder.handle)
 
     def cleanup(self, *, older_than_s: float | None = None) -> None:

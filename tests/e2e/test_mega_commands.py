@@ -1,0 +1,181 @@
+"""The real CLI against a ``mega`` remote on the emulator: copy, sync, move, check, lsjson in both directions.
+
+The emulator runs in this process on 127.0.0.1 (real HTTP, real crypto); ``syncer`` runs as a subprocess with
+a config whose password comes from ``${MEGA_PASS}``, so no secret is on any command line. Mtimes cross to MEGA
+in the ``c`` fingerprint (whole seconds) and back.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Runner
+from .helpers import STANDARD_DIRS, STANDARD_FILES, build_tree
+
+SECOND = 10**9
+
+
+@dataclass
+class Mega:
+    """An account on a running emulator, and a runner whose default config has it as remote ``emu:``."""
+
+    emulator: Any
+    run: Runner
+    password: str
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from backends.mega.emulator import Emulator, EmulatorSettings
+
+    started = Emulator(EmulatorSettings(data_dir=tmp_path_factory.mktemp("mega-e2e"), seed=7))
+    started.start()
+    yield started
+    started.stop()
+
+
+def mega_remote(emulator: Any, run: Runner) -> Mega:
+    email = f"e2e-{secrets.token_hex(5)}@example.com"
+    password = secrets.token_urlsafe(12)
+    emulator.add_account(email, password)
+    run.default_config.parent.mkdir(parents=True, exist_ok=True)
+    run.default_config.write_text(
+        f"remotes:\n  emu:\n    type: mega\n    user: {email}\n    pass: ${{MEGA_PASS}}\n"
+        f"    api_url: {emulator.api_url}\n"
+    )
+    run.env["MEGA_PASS"] = password
+    return Mega(emulator, run, password)
+
+
+@pytest.fixture
+def mega(emulator: Any, run: Runner) -> Mega:
+    return mega_remote(emulator, run)
+
+
+def lsjson(run: Runner, spec: str) -> dict[str, dict[str, Any]]:
+    done = run("lsjson", "-R", spec)
+    assert done.returncode == 0, done.stderr
+    return {item["Path"]: item for item in json.loads(done.stdout)}
+
+
+def mtime_ns_of(item: dict[str, Any]) -> int:
+    import datetime as dt
+
+    stamp = dt.datetime.fromisoformat(item["ModTime"].replace("Z", "+00:00"))
+    return int(stamp.timestamp()) * SECOND + stamp.microsecond * 1000
+
+
+def test_copy_up_and_back_keeps_content_and_mtimes(mega: Mega, tmp_path: Path) -> None:
+    source = build_tree(tmp_path / "src", STANDARD_FILES, STANDARD_DIRS)
+    done = mega.run("copy", source.root, "emu:backup")
+    assert done.returncode == 0, done.stderr
+    listed = lsjson(mega.run, "emu:backup")
+    files = [item for item in source.values() if not item.is_dir]
+    assert {p for p, i in listed.items() if not i["IsDir"]} == {item.path for item in files}
+    for item in files:
+        assert listed[item.path]["Size"] == item.size
+        # MEGA keeps whole seconds
+        assert mtime_ns_of(listed[item.path]) == item.mtime_ns // SECOND * SECOND
+
+    back = tmp_path / "back"
+    done = mega.run("copy", "emu:backup", back)
+    assert done.returncode == 0, done.stderr
+    for item in files:
+        target = back / item.path
+        assert target.read_bytes() == item.data
+        assert target.stat().st_mtime_ns == item.mtime_ns // SECOND * SECOND
+
+    # nothing changed: a second copy each way transfers nothing
+    for args in (("copy", source.root, "emu:backup"), ("copy", "emu:backup", back)):
+        again = mega.run(*args, "-v")
+        assert again.returncode == 0, again.stderr
+        assert "Copied" not in again.stderr
+
+
+def test_sync_up_deletes_to_the_rubbish_bin_and_check(mega: Mega, tmp_path: Path) -> None:
+    source = build_tree(tmp_path / "src", {"a.txt": b"alpha", "d/b.txt": b"beta", "d/c.txt": b"gamma"})
+    assert mega.run("sync", source.root, "emu:s").returncode == 0
+    assert mega.run("check", source.root, "emu:s").returncode == 0
+
+    (source.root / "d" / "b.txt").unlink()
+    (source.root / "a.txt").write_bytes(b"alpha, changed")
+    done = mega.run("sync", source.root, "emu:s", "-v")
+    assert done.returncode == 0, done.stderr
+    assert set(lsjson(mega.run, "emu:s")) == {"a.txt", "d", "d/c.txt"}
+    assert mega.run("cat", "emu:s/a.txt").stdout == "alpha, changed"
+    assert "trash" in done.stderr  # the deleted file went to the Rubbish Bin, not destroyed
+
+    # MEGA offers no hash: check compares sizes, and with --download the content (MAC-checked)
+    (source.root / "d" / "c.txt").write_bytes(b"GAMMA")
+    assert mega.run("check", source.root, "emu:s").returncode == 0
+    check = mega.run("check", source.root, "emu:s", "--download")
+    assert check.returncode == 1
+    assert "d/c.txt" in check.stderr
+
+
+def test_sync_down_and_move(mega: Mega, tmp_path: Path) -> None:
+    source = build_tree(tmp_path / "src", {"x/one.bin": b"1" * 300_000, "two.txt": b"two"})
+    assert mega.run("copy", source.root, "emu:m").returncode == 0
+    local = tmp_path / "local"
+    done = mega.run("sync", "emu:m", local)
+    assert done.returncode == 0, done.stderr
+    assert (local / "x" / "one.bin").read_bytes() == b"1" * 300_000
+
+    moved = tmp_path / "moved"
+    done = mega.run("move", "emu:m", moved)
+    assert done.returncode == 0, done.stderr
+    assert (moved / "two.txt").read_bytes() == b"two"
+    assert [p for p in lsjson(mega.run, "emu:m").values() if not p["IsDir"]] == []
+
+
+def test_corrupted_download_leaves_no_file(mega: Mega, tmp_path: Path) -> None:
+    source = build_tree(tmp_path / "src", {"big.bin": bytes(range(256)) * 4096})
+    assert mega.run("copy", source.root, "emu:c").returncode == 0
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    mega.emulator.set_faults(corrupt_rate=1.0)
+    try:
+        done = mega.run("copy", "emu:c", dest, "--retries", "1", "--low-level-retries", "1")
+    finally:
+        mega.emulator.set_faults(corrupt_rate=0.0)
+    assert done.returncode != 0
+    assert "MAC mismatch" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(dest.iterdir()) == []  # neither the file nor a temp file
+
+
+def test_second_run_uses_the_cached_session_and_tree(mega: Mega, tmp_path: Path) -> None:
+    source = build_tree(tmp_path / "src", {"f.txt": b"f"})
+    assert mega.run("copy", source.root, "emu:t").returncode == 0
+    done = mega.run("lsf", "emu:t", "-vv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["f.txt"]
+    assert "MEGA tree from cache" in done.stderr
+    assert "resuming cached MEGA session" in done.stderr
+    assert mega.password not in done.stderr + done.stdout
+
+
+def test_fifty_runs_log_in_once(emulator: Any, run: Runner) -> None:
+    mega = mega_remote(emulator, run)
+    emulator.set_faults(login_limit=1)
+    try:
+        for _ in range(50):
+            done = mega.run("lsf", "emu:")
+            assert done.returncode == 0, done.stderr
+    finally:
+        emulator.set_faults(login_limit=0)
+
+
+def test_wrong_password_is_one_line(mega: Mega) -> None:
+    done = mega.run("lsf", "emu:", env={"MEGA_PASS": "not the password"})
+    assert done.returncode != 0
+    assert "wrong e-mail or password" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "not the password" not in done.stderr
