@@ -469,7 +469,8 @@ def test_unknown_and_mistyped_type(tmp_path: Path, registry: Registry) -> None:
         """,
     )
     assert error(path, registry) == (
-        f"{path}:5: remotes.a.type: unknown remote type 'dropbox' (known: bad, fake, local, mega, memory, needs)"
+        f"{path}:5: remotes.a.type: unknown remote type 'dropbox' "
+        "(known: bad, fake, local, mega, memory, needs)"
     )
     path = write(tmp_path, "remotes:\n  a:\n    type: 3\n")
     assert error(path, registry) == f"{path}:3: remotes.a.type: expected a string, got an integer"
