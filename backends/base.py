@@ -373,6 +373,10 @@ class Backend(abc.ABC):
         set."""
         raise NotSupported(f"{self.type_name} has no trash")
 
+    def logout(self) -> None:
+        """End the backend's cached login session on the server and forget it locally."""
+        raise NotSupported(f"{self.type_name} keeps no login session")
+
     def close(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing to release
         """Release connections and flush caches. Idempotent."""
 

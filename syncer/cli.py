@@ -358,6 +358,11 @@ def _about_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--full", action="store_true", help="full numbers instead of human-readable")
 
 
+def _mega_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("action", choices=["logout"], help="logout: end and forget the cached MEGA session")
+    sub.add_argument("path", help="the MEGA remote, e.g. mega:")
+
+
 def _no_args(sub: argparse.ArgumentParser) -> None:
     del sub
 
@@ -401,6 +406,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "cleanup": ("Empty the debris folder (and the trash, where the backend has one).", _cleanup_args),
     "version": ("Show the version number.", _no_args),
     "config": ("Show, check or locate the configuration.", _config_args),
+    "mega": ("MEGA account commands: 'mega logout REMOTE:' ends the cached session.", _mega_args),
     "mega-emulator": ("Run a local MEGA-compatible server (for tests and demos).", _emulator_args),
 }
 
@@ -411,7 +417,7 @@ _OWN_PARSER = frozenset({"mega-emulator"})
 _LISTING_COMMANDS = frozenset({"ls", "lsl", "lsd", "lsf", "lsjson", "tree", "size"})
 
 #: Commands that never walk a tree, so never need a filter.
-_UNFILTERED = frozenset({"mkdir", "rmdir", "purge", "copyto", "moveto", "about", "cleanup"})
+_UNFILTERED = frozenset({"mkdir", "rmdir", "purge", "copyto", "moveto", "about", "cleanup", "mega"})
 
 #: Global flags that take a value, so the command name is not mistaken for one.
 _VALUE_FLAGS = frozenset(
@@ -640,6 +646,8 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         fc.cmd_cat(rt, args.path, fc.CatRange(offset=offset, count=count, discard=args.discard))
     elif name == "about":
         fc.cmd_about(rt, args.path, as_json=args.json, full=args.full)
+    elif name == "mega":
+        fc.cmd_logout(rt, args.path)
     else:  # pragma: no cover - argparse only lets known commands through
         raise UsageError(f"unknown command {name!r}")
     return None

@@ -268,6 +268,14 @@ def cmd_cleanup(rt: Runtime, spec: str, *, older_than_s: float | None) -> None:
     log.warning("%s: removed %d debris files in %d day folders", backend.describe(), files, days)
 
 
+def cmd_logout(rt: Runtime, spec: str) -> None:
+    """``syncer mega logout REMOTE:``: the next command on that remote logs in again."""
+    backend = rt.open(spec)
+    with rt.located(backend):
+        backend.logout()
+    log.warning("%s: logged out; the cached session is forgotten", backend.describe())
+
+
 def cmd_about(rt: Runtime, spec: str, *, as_json: bool, full: bool) -> None:
     usage = rt.open(spec).about()
     if as_json:

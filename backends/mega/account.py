@@ -25,7 +25,7 @@ from backends.errors import AuthError, BackendError, ConfigError, NotFound
 
 from . import crypto
 from .api import MegaApi
-from .errors import SequenceTooOld
+from .errors import SequenceTooOld, translate
 from .fingerprint import fingerprint
 from .nodes import FILE, FOLDER, Keyring, Node, NodeTree, decrypt_attributes, parse_f
 from .session import Credentials, Session, SessionCache, logout, open_session
@@ -187,7 +187,14 @@ class MegaAccount:
 
     # -- commands --------------------------------------------------------------------------------------------
 
+    def _call(self, command: dict[str, Any]) -> Any:
+        """A command on the logged-in session (opening the account first)."""
+        self.open()
+        return self.api.call(command)
+
     def _command(self, command: dict[str, Any]) -> Any:
+        """A command that changes the account."""
+        self.open()
         command.setdefault("i", self._client_id)
         self._changed = True
         return self.api.call(command)
@@ -287,7 +294,7 @@ class MegaAccount:
         command: dict[str, Any] = {"a": "u", "s": size}
         if self.settings.use_https:
             command["ssl"] = 2
-        answer = self.api.call(command)
+        answer = self._call(command)
         if not isinstance(answer, Mapping) or not isinstance(answer.get("p"), str):
             raise BackendError("malformed answer from MEGA to 'u'")
         return str(answer["p"])
@@ -296,13 +303,15 @@ class MegaAccount:
         command: dict[str, Any] = {"a": "g", "g": 1, "n": handle}
         if self.settings.use_https:
             command["ssl"] = 2
-        answer = self.api.call(command)
+        answer = self._call(command)
+        if isinstance(answer, Mapping) and isinstance(answer.get("e"), int) and answer["e"] < 0:
+            raise translate(answer["e"], "g")  # e.g. over the transfer quota, with the URL still given
         if not isinstance(answer, Mapping) or not isinstance(answer.get("g"), str):
             raise BackendError("malformed answer from MEGA to 'g'")
         return Downloaded(str(answer["g"]), int(answer.get("s", 0)))
 
     def quota(self) -> dict[str, Any]:
-        answer = self.api.call({"a": "uq", "strg": 1, "xfer": 1})
+        answer = self._call({"a": "uq", "strg": 1, "xfer": 1})
         if not isinstance(answer, dict):
             raise BackendError("malformed answer from MEGA to 'uq'")
         return answer

@@ -139,6 +139,10 @@ class MegaBackend(Backend):
     def close(self) -> None:
         self.account.close()
 
+    def logout(self) -> None:
+        """``syncer mega logout``: end the cached session on MEGA (``sml``), forget it and the cached tree."""
+        self.account.logout()
+
     # -- tree helpers (callers hold the account lock) --------------------------------------------------------
 
     @staticmethod

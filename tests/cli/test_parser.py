@@ -36,6 +36,7 @@ def test_each_command_parses_with_only_its_own_parser(name: str) -> None:
         "check": two,
         "version": [],
         "config": ["path"],
+        "mega": ["logout", "remote:"],
     }.get(name, ["p"])
     full = build_parser().parse_args([name, *argv, "-v"])
     alone = build_parser(only=name).parse_args([name, *argv, "-v"])

@@ -162,6 +162,24 @@ def test_second_run_uses_the_cached_session_and_tree(mega: Mega, tmp_path: Path)
     assert mega.password not in done.stderr + done.stdout
 
 
+def test_about_and_logout(mega: Mega) -> None:
+    assert mega.run("mkdir", "emu:x").returncode == 0
+    about = mega.run("about", "emu:", "--json")  # a second run: resumes the session before asking
+    assert about.returncode == 0, about.stderr
+    figures = json.loads(about.stdout)
+    assert figures["total"] > 0 and figures["used"] == 0
+    done = mega.run("mega", "logout", "emu:")
+    assert done.returncode == 0, done.stderr
+    assert "logged out" in done.stderr
+    again = mega.run("mega", "logout", "emu:")
+    assert again.returncode != 0
+    assert "no cached MEGA session" in again.stderr
+    # the next command logs in afresh
+    relogin = mega.run("lsf", "emu:", "-v")
+    assert relogin.returncode == 0 and relogin.stdout.splitlines() == ["x/"]
+    assert "logged in to MEGA" in relogin.stderr
+
+
 def test_fifty_runs_log_in_once(emulator: Any, run: Runner) -> None:
     mega = mega_remote(emulator, run)
     emulator.set_faults(login_limit=1)
