@@ -210,7 +210,10 @@ MAX_ATTRIBUTES = 65536
 def encrypt_attributes(attrs: Mapping[str, Any], key: bytes) -> str:
     """``MEGA`` + compact JSON, NUL-padded, AES-CBC with a zero IV, as MEGA's SDK writes it."""
     _check_key(key, "node key")
-    text = b"MEGA" + json.dumps(dict(attrs), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # surrogateescape: a name read from another client's invalid UTF-8 goes back as the same bytes
+    text = b"MEGA" + json.dumps(dict(attrs), separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogateescape"
+    )
     if not text.startswith(_ATTR_PREFIX):
         raise CryptoError("attributes must be a JSON object with a string key first")
     text += b"\0" * (-len(text) % 16)
@@ -232,7 +235,7 @@ def decrypt_attributes(data: str | bytes, key: bytes) -> dict[str, Any]:
     if not text.startswith(_ATTR_PREFIX):
         raise CryptoError("attributes do not decrypt (wrong key)")
     try:
-        value = json.loads(text[4:].decode("utf-8"))
+        value = json.loads(text[4:].decode("utf-8", "surrogateescape"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CryptoError("attributes are not valid JSON") from exc
     if not isinstance(value, dict):

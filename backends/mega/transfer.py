@@ -109,9 +109,7 @@ class Transfers:
 
     # -- upload ----------------------------------------------------------------------------------------------
 
-    def upload(
-        self, url: str, stream: Reader, size: int, path: str, on_piece: Callable[[int], None] | None = None
-    ) -> Uploaded:
+    def upload(self, url: str, stream: Reader, size: int, path: str) -> Uploaded:
         """Send ``size`` bytes of ``stream`` to the upload URL; IntegrityError if its length differs."""
         key = crypto.FileKey.random()
         crc = StreamingCrc(size)
@@ -129,8 +127,6 @@ class Transfers:
                 if len(in_flight) >= self.parallel:
                     token = in_flight.popleft().result() or token
                 in_flight.append(self._pool.submit(self._send_piece, url, key, offset, data, macs, path))
-                if on_piece is not None:
-                    on_piece(length)
             if stream.read(1):
                 raise IntegrityError(f"stream longer than the expected {size} bytes", path=path)
             while in_flight:

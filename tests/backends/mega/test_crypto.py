@@ -453,3 +453,14 @@ def test_session_id_under_the_wrong_key_fails(rsa_key: crypto.RsaPrivateKey) -> 
     except CryptoError:
         return
     assert crypto.b64decode(sid) != plaintext[:43]
+
+
+def test_attributes_with_invalid_utf8_from_another_client_round_trip() -> None:
+    # another client stored a name whose bytes are not UTF-8: it must list (as surrogates) and re-encrypt
+    # to the very same bytes, not make the node undecryptable
+    key = bytes(range(16))
+    raw = b'MEGA{"n":"caf\xe9.txt"}'
+    block = crypto.b64encode(crypto.aes_cbc_encrypt(key, raw + b"\0" * (-len(raw) % 16)))
+    attrs = crypto.decrypt_attributes(block, key)
+    assert attrs == {"n": "caf\udce9.txt"}
+    assert crypto.encrypt_attributes(attrs, key) == block
