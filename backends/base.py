@@ -14,11 +14,11 @@ from __future__ import annotations
 import abc
 import builtins
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self, TypeVar
 
 if TYPE_CHECKING:
     import datetime
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("backends")
+
+N = TypeVar("N")
 
 #: Streaming reads and default copies move data in blocks of this size.
 BLOCK_SIZE = 1 << 20
@@ -172,6 +174,23 @@ class BinaryReader(Protocol):
 
 
 Target = str | Entry
+
+
+def depth_first(
+    top: N, directory: str, children: Callable[[N, str], builtins.list[tuple[N, Entry]]]
+) -> builtins.list[Entry]:
+    """``walk``'s order over an in-memory tree: ``children(node, path)`` gives (node, Entry) pairs sorted by
+    name; each directory comes before its contents. A stack instead of recursion: deep trees must not hit the
+    recursion limit."""
+    result: builtins.list[Entry] = []
+    stack = [(top, directory)]
+    while stack:
+        node, path = stack.pop()
+        pairs = children(node, path)
+        result.extend(entry for _, entry in pairs)
+        # popped first-to-last: each subtree in sorted order
+        stack.extend(reversed([(child, entry.path) for child, entry in pairs if entry.is_dir]))
+    return result
 
 
 def sized_blocks(stream: BinaryReader, size: int | None, path: str) -> Iterator[bytes]:

@@ -27,6 +27,7 @@ from .base import (
     NoOptions,
     Target,
     Usage,
+    depth_first,
     sized_blocks,
 )
 from .errors import (
@@ -405,16 +406,12 @@ class MemoryBackend(Backend):
                 raise DirNotFound(path=directory)
             if not top.is_dir:
                 raise NotADirectory(path=directory)
-            result: builtins.list[Entry] = []
-            # a stack instead of recursion: deep trees must not hit the recursion limit
-            stack = [(top, directory)]
-            while stack:
-                node, path = stack.pop()
-                children = sorted(self.store.children_of(node), key=lambda c: c.name)
-                entries = [self._entry(c, paths.join(path, c.name)) for c in children]
-                result.extend(entries)
-                subdirs = [(c, e.path) for c, e in zip(children, entries, strict=True) if c.is_dir]
-                stack.extend(reversed(subdirs))  # popped first-to-last: each subtree in sorted order
+
+            def children(node: _Node, path: str) -> builtins.list[tuple[_Node, Entry]]:
+                ordered = sorted(self.store.children_of(node), key=lambda c: c.name)
+                return [(c, self._entry(c, paths.join(path, c.name))) for c in ordered]
+
+            result = depth_first(top, directory, children)
         yield from result
 
     def purge(self, path: str) -> None:

@@ -148,16 +148,6 @@ class MegaAccount:
             return
         raise SequenceTooOld()
 
-    def refresh(self) -> None:
-        """Bring the tree up to date with changes made elsewhere since it was loaded."""
-        tree = self.tree
-        try:
-            self._catch_up(tree)
-        except SequenceTooOld:
-            fresh = self._fetch()
-            with self.lock:
-                self._tree = fresh
-
     def close(self) -> None:
         """Save the tree (caught up first when this run changed it, so the next run starts current)."""
         if self._transfers is not None:

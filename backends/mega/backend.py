@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from backends import paths
-from backends.base import Backend, BinaryReader, Entry, Features, HashType, Target, Usage
+from backends.base import Backend, BinaryReader, Entry, Features, HashType, Target, Usage, depth_first
 from backends.errors import (
     AlreadyExists,
     AmbiguousPath,
@@ -401,18 +401,14 @@ class MegaBackend(Backend):
 
     def walk(self, directory: str = "") -> Iterator[Entry]:
         """Depth-first in sorted order, from one consistent snapshot of the tree."""
+        tree = self.account.tree
+
+        def children(node: Node, path: str) -> builtins.list[tuple[Node, Entry]]:
+            ordered = sorted(tree.children_of(node.handle), key=lambda n: n.engine_name)
+            return [(c, self._entry(c, paths.join(path, c.engine_name))) for c in ordered]
+
         with self.account.lock:
-            top = self._dir(directory)
-            tree = self.account.tree
-            result: builtins.list[Entry] = []
-            stack = [(top.handle, directory)]
-            while stack:
-                handle, path = stack.pop()
-                children = sorted(tree.children_of(handle), key=lambda n: n.engine_name)
-                entries = [self._entry(c, paths.join(path, c.engine_name)) for c in children]
-                result.extend(entries)
-                subdirs = [(c.handle, e.path) for c, e in zip(children, entries, strict=True) if e.is_dir]
-                stack.extend(reversed(subdirs))
+            result = depth_first(self._dir(directory), directory, children)
         yield from result
 
     def purge(self, path: str) -> None:

@@ -79,10 +79,6 @@ class Node:
         self.attrs = attrs
         self.mtime = mtime
 
-    @property
-    def is_dir(self) -> bool:
-        return self.type != FILE
-
     def row(self) -> tuple[str, str, int, str, int, int, bytes, str, int | None]:
         """The node as a tuple, the shape ``tree_cache`` stores and ``from_row`` reads."""
         return (
@@ -251,7 +247,6 @@ class NodeTree:
         self.children: dict[str, dict[str, list[str]]] = {}
         self.root = ""
         self.rubbish = ""
-        self.vault = ""
         #: handles added or changed / removed since the last save (``tree_cache``)
         self.dirty: set[str] = set()
         self.removed: set[str] = set()
@@ -281,8 +276,6 @@ class NodeTree:
             self.root = node.handle
         elif node.type == RUBBISH:
             self.rubbish = node.handle
-        elif node.type == VAULT:
-            self.vault = node.handle
 
     def add_all(self, nodes: Iterable[Node]) -> None:
         for node in nodes:
@@ -417,15 +410,6 @@ class NodeTree:
 
     def has_children(self, parent: str) -> bool:
         return bool(self.children.get(parent))
-
-    def is_within(self, handle: str, ancestor: str) -> bool:
-        """True when ``handle`` is ``ancestor`` or lies below it."""
-        current: Node | None = self.nodes.get(handle)
-        while current is not None:
-            if current.handle == ancestor:
-                return True
-            current = self.nodes.get(current.parent) if current.parent else None
-        return False
 
     def engine_path(self, handle: str, top: str) -> str | None:
         """The '/'-joined engine names from ``top`` (exclusive) down to ``handle``; None if not below it."""

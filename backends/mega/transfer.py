@@ -21,10 +21,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
 
 import httpx
 
+from backends.base import BinaryReader
 from backends.errors import (
     BackendError,
     ConnectionError,
@@ -48,10 +48,6 @@ PIECE_SIZE = 8 << 20
 
 #: Seconds MEGA's SDK waits when a 509 carries no ``X-MEGA-Time-Left``.
 _DEFAULT_QUOTA_WAIT = 3600
-
-
-class Reader(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -109,7 +105,7 @@ class Transfers:
 
     # -- upload ----------------------------------------------------------------------------------------------
 
-    def upload(self, url: str, stream: Reader, size: int, path: str) -> Uploaded:
+    def upload(self, url: str, stream: BinaryReader, size: int, path: str) -> Uploaded:
         """Send ``size`` bytes of ``stream`` to the upload URL; IntegrityError if its length differs."""
         key = crypto.FileKey.random()
         crc = StreamingCrc(size)
@@ -237,7 +233,7 @@ def _status_error(response: httpx.Response, what: str) -> BackendError | None:
     return BackendError(f"{what}: unexpected answer from the storage server (HTTP {status})")
 
 
-def _read_exactly(stream: Reader, length: int) -> bytes:
+def _read_exactly(stream: BinaryReader, length: int) -> bytes:
     """``length`` bytes from a reader that may return fewer per call; fewer only at its end."""
     if length == 0:
         return b""

@@ -51,6 +51,8 @@ class TreeCache:
         key = f"{api_url.rstrip('/')}/\0{account}".encode()
         self.directory = directory
         self.path = directory / f"{hashlib.sha256(key).hexdigest()[:32]}.sqlite"
+        #: the ``sn`` this object last read or wrote: a tree still at it needs no write
+        self._saved_sn: str | None = None
 
     def _connect(self) -> sqlite3.Connection:
         private_dir(self.directory)
@@ -83,14 +85,13 @@ class TreeCache:
         finally:
             db.close()
         tree.restore(Node.from_row(row) for row in rows)
+        self._saved_sn = tree.sn
         return tree
 
     def save(self, tree: NodeTree, *, full: bool = False) -> None:
         """Write what changed since the last save (everything when ``full``) with the tree's ``sn``."""
-        if not full and not tree.dirty and not tree.removed:
-            existing = self._stored_sn()
-            if existing == tree.sn:
-                return
+        if not full and not tree.dirty and not tree.removed and self._saved_sn == tree.sn:
+            return
         try:
             db = self._connect()
         except (OSError, sqlite3.Error) as exc:
@@ -119,19 +120,7 @@ class TreeCache:
             db.close()
         tree.dirty.clear()
         tree.removed.clear()
-
-    def _stored_sn(self) -> str | None:
-        if not self.path.exists():
-            return None
-        try:
-            db = sqlite3.connect(self.path, timeout=30)
-            try:
-                row = db.execute("SELECT value FROM meta WHERE key = 'sn'").fetchone()
-            finally:
-                db.close()
-        except sqlite3.Error:
-            return None
-        return str(row[0]) if row else None
+        self._saved_sn = tree.sn
 
     def forget(self) -> None:
         """Remove the cache (after a logout, or when its ``sn`` is too old to catch up from)."""
