@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/bench_transfer.py
 	$(BIN)/python bench/bench_crypto.py
 	$(BIN)/python bench/bench_emulator.py
+	$(BIN)/python bench/bench_mega.py
 
 demo: install
 	bash examples/demo.sh

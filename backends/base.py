@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import builtins
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType, TracebackType
@@ -117,7 +117,9 @@ class Features:
     ``unknown_size_put`` means ``put`` accepts ``size=None``. ``fast_walk`` means ``walk`` is cheaper than a
     ``list`` per directory (one request for a whole tree). ``serial_io`` means each operation is a few cheap
     system calls, done faster from one thread than from several (the local disk: threads only contend for
-    the interpreter), so the engine uses one worker unless told otherwise.
+    the interpreter), so the engine uses one worker unless told otherwise. ``merge_dirs`` means ``merge_dirs``
+    folds directories that share a name into one (backends with ``duplicate_names``). ``read_only`` means
+    every write raises ReadOnly (a public link), so commands refuse such a destination before they start.
     """
 
     hashes: frozenset[HashType] = frozenset()
@@ -134,6 +136,8 @@ class Features:
     unknown_size_put: bool = False
     fast_walk: bool = False
     serial_io: bool = False
+    read_only: bool = False
+    merge_dirs: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +395,17 @@ class Backend(abc.ABC):
         """Empty the backend's trash (``features.trash``); only what was trashed ``older_than_s`` ago, if
         set."""
         raise NotSupported(f"{self.type_name} has no trash")
+
+    def merge_dirs(self, dirs: Sequence[Entry]) -> None:
+        """Move everything inside ``dirs[1:]`` into ``dirs[0]`` and remove the emptied directories
+        (``features.merge_dirs``). Where directories can share a name, this is the only way to reach the
+        contents of all of them under one path; same-named children become duplicates for ``dedupe``."""
+        raise NotSupported(f"{self.type_name} cannot merge directories")
+
+    def public_link(self, path: str, *, unlink: bool = False) -> str:
+        """A URL anyone can read ``path`` (a file or a directory) from, the same one each time while the link
+        lives; with ``unlink``, end the link instead (and return ""). Raises NotFound."""
+        raise NotSupported(f"{self.type_name} has no public links")
 
     def logout(self) -> None:
         """End the backend's cached login session on the server and forget it locally."""

@@ -12,6 +12,7 @@ the whole run must stop, and which rclone exit code it maps to.
     ├── IsADirectory
     ├── DirectoryNotEmpty
     ├── PermissionDenied
+    │   └── ReadOnly             (7, fatal)
     ├── AuthError                (7, fatal)
     ├── QuotaExceeded            (7, fatal)
     ├── NotSupported
@@ -44,6 +45,7 @@ __all__ = [
     "PermissionDenied",
     "QuotaExceeded",
     "RateLimited",
+    "ReadOnly",
     "TransientError",
 ]
 
@@ -116,6 +118,15 @@ class PermissionDenied(BackendError):
     """The backend refused access to this object; other objects may still work."""
 
     default_message = "permission denied"
+
+
+class ReadOnly(PermissionDenied):
+    """The remote can only be read (a public link): every write is refused before anything is sent, and no
+    retry can change that."""
+
+    fatal = True
+    exit_code = 7
+    default_message = "read-only remote (a public link): nothing can be written to it"
 
 
 class AuthError(BackendError):

@@ -17,7 +17,7 @@ import os
 import stat as stat_module
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, ClassVar
 
@@ -64,8 +64,8 @@ TEMP_PREFIX = ".syncer-tmp-"
 class LocalOptions:
     """Options of a local remote (``copy_links`` is also set by ``-L/--copy-links``)."""
 
-    copy_links: bool = False
-    skip_links: bool = False
+    copy_links: bool = field(default=False, metadata={"help": "follow symlinks (also -L/--copy-links)"})
+    skip_links: bool = field(default=False, metadata={"help": "do not warn about skipped symlinks"})
 
 
 def _translate(exc: OSError, path: str, *, directory: bool = False) -> BackendError:

@@ -13,7 +13,7 @@ import io
 import itertools
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -159,6 +159,7 @@ class MemoryBackend(Backend):
         trash=False,
         unknown_size_put=True,
         fast_walk=True,
+        merge_dirs=True,
     )
 
     def __init__(
@@ -371,6 +372,21 @@ class MemoryBackend(Backend):
             if node is not self.store.root:  # the store's own root always exists
                 self.store.drop(node)
 
+    def merge_dirs(self, dirs: Sequence[Entry]) -> None:
+        with self.store.lock:
+            nodes = [self._target(d) for d in dirs]
+            for node, path in nodes:
+                if not node.is_dir:
+                    raise NotADirectory(path=path)
+            keep = nodes[0][0]
+            for other, _ in nodes[1:]:
+                if other is keep:
+                    continue
+                for child in self.store.children_of(other):
+                    self.store.detach(child)
+                    self.store.attach(child, keep)
+                self.store.drop(other)
+
     def move(self, target: Target, dst_path: str) -> Entry:
         dst_parts = self._parts(dst_path)
         with self.store.lock:
@@ -474,4 +490,17 @@ class MemoryBackend(Backend):
             node = self.store.new_node(
                 parts[-1], parent, is_dir=False, mtime_ns=mtime_ns, data=data, hashes=_hashes_of(data)
             )
+            return self._entry(node, path)
+
+    def add_duplicate_dir(self, source: str, path: str) -> Entry:
+        """Rename the directory ``source`` to ``path`` (same parent) even if a directory already has that
+        name: tests use it to make duplicate directories."""
+        with self.store.lock:
+            node = self._find_dir(source)
+            parent = self.store.nodes[node.parent] if node.parent is not None else None
+            if parent is None or paths.parent(source) != paths.parent(path):
+                raise InvalidName("a duplicate directory is made in its own parent", path=path)
+            self.store.detach(node)
+            node.name = paths.basename(path)
+            self.store.attach(node, parent)
             return self._entry(node, path)

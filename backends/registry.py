@@ -32,6 +32,11 @@ BUILTIN_TYPES: Mapping[str, str] = {
     "mega": "backends.mega.backend:MegaBackend",
 }
 
+#: Location strings that are public links, and the type that opens them (given the whole URL as its ``link``
+#: option): MEGA file and folder links, modern and legacy forms, on either host.
+LINK_URL = re.compile(r"https?://(?:www\.)?mega(?:\.co)?\.nz/", re.IGNORECASE)
+_LINK_TYPE = "mega"
+
 # rclone's rule for remote names: letters, digits, '_', '-', '.', '+', '@' and spaces, not starting with '-'
 # or a space.
 _REMOTE_NAME = re.compile(r"[\w.+@-][\w.+@ -]*")
@@ -52,20 +57,25 @@ class Location:
     """A parsed location string.
 
     ``remote`` is the configured remote's name (None for a bare local path); ``type`` is set for rclone's
-    on-the-fly form ``:type:path``; ``path`` is the text after the colon (or the whole local path).
+    on-the-fly form ``:type:path``; ``path`` is the text after the colon (or the whole local path). ``link``
+    is a public link URL, opened as a read-only remote of ``type`` whose ``link`` option it becomes.
     """
 
     remote: str | None
     path: str
     type: str | None = None
+    link: str | None = None
 
 
 def parse_location(spec: str) -> Location:
     """Split ``remote:path``, ``:type:path`` or a bare local path, as rclone does.
 
     Anything starting with '/', '.' or '~', or whose text before the first ':' is not a valid remote name
-    (e.g. contains '/'), is a local path.
+    (e.g. contains '/'), is a local path. A public link URL (``https://mega.nz/folder/...``) is a location of
+    its own, with path "".
     """
+    if LINK_URL.match(spec):
+        return Location(remote=None, path="", type=_LINK_TYPE, link=spec)
     if spec.startswith(":"):
         type_name, sep, rest = spec[1:].partition(":")
         if not sep or not _REMOTE_NAME.fullmatch(type_name):
@@ -118,12 +128,14 @@ def open_backend(
     *,
     registry: Registry | None = None,
     overrides: Mapping[str, Any] | None = None,
+    type_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Backend:
     """Open the backend for ``spec`` ("name:path", ":type:path" or "/local/path"), rooted at that path.
 
     ``remotes`` are the configured remotes; ``overrides`` are option values from the command line applied to
-    any backend whose Options has that field (``copy_links`` for local ones, say). Raises ConfigError for an
-    unknown remote name or type.
+    any backend whose Options has that field (``state_dir``, say); ``type_overrides`` are option values by
+    remote type (``--mega-user``, ``SYNCER_MEGA_USER``), laid over those of every remote of that type. Raises
+    ConfigError for an unknown remote name or type, or option values the Options class rejects.
     """
     registry = registry or default_registry()
     location = parse_location(spec)
@@ -142,4 +154,11 @@ def open_backend(
         applicable = {k: v for k, v in overrides.items() if k in names and v is not None}
         if applicable:
             options = dataclasses.replace(options, **applicable)
+    if type_overrides and type_overrides.get(type_name):
+        try:
+            options = dataclasses.replace(options, **type_overrides[type_name])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid options for {type_name} remotes: {exc}") from None
+    if location.link is not None:
+        options = dataclasses.replace(options, link=location.link)
     return cls(name, cls.make_root(prefix, location.path), options)

@@ -12,7 +12,7 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
 from backends import HashType
@@ -21,6 +21,7 @@ from backends.errors import BackendError
 from . import __version__
 from .errors import ExitCode, UsageError, exit_code_for
 from .logs import LEVELS, is_set_up, set_level, setup_logging
+from .prompts import terminal_prompt
 
 __all__ = ["build_parser", "main"]
 
@@ -358,6 +359,23 @@ def _about_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--full", action="store_true", help="full numbers instead of human-readable")
 
 
+_DEDUPE_MODES = ("interactive", "skip", "first", "newest", "oldest", "largest", "smallest", "rename", "list")
+
+
+def _dedupe_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("words", nargs="+", metavar="[MODE] REMOTE:PATH", help="MODE as for --dedupe-mode")
+    sub.add_argument(
+        "--dedupe-mode",
+        choices=_DEDUPE_MODES,
+        help="interactive (default), skip, first, newest, oldest, largest, smallest, rename or list",
+    )
+
+
+def _link_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("path")
+    sub.add_argument("--unlink", action="store_true", help="remove the public link instead")
+
+
 def _mega_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("action", choices=["logout"], help="logout: end and forget the cached MEGA session")
     sub.add_argument("path", help="the MEGA remote, e.g. mega:")
@@ -404,8 +422,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "size": ("Prints the total size and number of objects in remote:path.", _size_args),
     "about": ("Get quota information from the remote.", _about_args),
     "cleanup": ("Empty the debris folder (and the trash, where the backend has one).", _cleanup_args),
+    "dedupe": ("Merge duplicate directories, then settle files that share a name (MEGA).", _dedupe_args),
     "version": ("Show the version number.", _no_args),
     "config": ("Show, check or locate the configuration.", _config_args),
+    "link": ("Print a public link to the file or directory (--unlink removes it).", _link_args),
     "mega": ("MEGA account commands: 'mega logout REMOTE:' ends the cached session.", _mega_args),
     "mega-emulator": ("Run a local MEGA-compatible server (for tests and demos).", _emulator_args),
 }
@@ -417,7 +437,9 @@ _OWN_PARSER = frozenset({"mega-emulator"})
 _LISTING_COMMANDS = frozenset({"ls", "lsl", "lsd", "lsf", "lsjson", "tree", "size"})
 
 #: Commands that never walk a tree, so never need a filter.
-_UNFILTERED = frozenset({"mkdir", "rmdir", "purge", "copyto", "moveto", "about", "cleanup", "mega"})
+_UNFILTERED = frozenset(
+    {"mkdir", "rmdir", "purge", "copyto", "moveto", "about", "cleanup", "mega", "dedupe", "link"}
+)
 
 #: Global flags that take a value, so the command name is not mistaken for one.
 _VALUE_FLAGS = frozenset(
@@ -440,9 +462,10 @@ def command_name(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, backend_help: Any = None) -> argparse.ArgumentParser:
     """The argument parser; with ``only``, just that command's (building all of them costs more than a
-    small listing takes)."""
+    small listing takes). With ``backend_help`` (a Registry) the help also lists every backend's flags
+    (``backend_flags`` parses those; building their list imports every backend)."""
     parser = _Parser(prog="syncer", description="rclone-style sync for local folders and MEGA")
     _add_global_flags(parser, suppress=False)
     _add_filter_flags(parser, suppress=False)
@@ -454,6 +477,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_global_flags(sub, suppress=True)
         _add_filter_flags(sub, suppress=True)
         add_arguments(sub)
+        if backend_help is not None and only is not None:
+            from .backend_flags import add_help
+
+            add_help(sub, backend_help)
+    if backend_help is not None and only is None:
+        from .backend_flags import add_help
+
+        add_help(parser, backend_help)
     return parser
 
 
@@ -539,6 +570,35 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
     )
 
 
+def _run_dedupe(args: argparse.Namespace, rt: Any) -> None:
+    from .dedupe import DedupeMode, DedupeOptions, run_dedupe
+
+    words = list(args.words)
+    if len(words) > 2:
+        raise UsageError("dedupe takes [MODE] REMOTE:PATH")
+    mode = args.dedupe_mode or "interactive"
+    if len(words) == 2:
+        if words[0] not in _DEDUPE_MODES:
+            raise UsageError(f"unknown dedupe mode {words[0]!r} (one of {', '.join(_DEDUPE_MODES)})")
+        mode = words[0]
+    prompt = None
+    if mode == "interactive":
+        from .prompts import interactive
+
+        if not interactive(os.environ):  # unattended: never wait for an answer nobody will type
+            raise UsageError("interactive mode needs a terminal; choose a mode (skip, newest, ...)")
+
+        def prompt(question: str) -> str:
+            sys.stderr.write(question)
+            sys.stderr.flush()
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line
+
+    run_dedupe(rt, words[-1], DedupeOptions(mode=DedupeMode(mode)), prompt)
+
+
 def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
     """Run the command; an exit code when the command decides its own (else the run's errors decide).
 
@@ -558,6 +618,9 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         return run_transfer(rt, args.source, args.dest, Mode(name), _sync_options(args, rt))
     if name == "cleanup":
         fc.cmd_cleanup(rt, args.path, older_than_s=args.older_than)
+        return None
+    if name == "dedupe":
+        _run_dedupe(args, rt)
         return None
     if name == "check":
         from .check import CheckOptions, run_check
@@ -583,6 +646,7 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         "purge": lambda: fc.cmd_purge(rt, args.path),
         "copyto": lambda: fc.cmd_copyto(rt, args.source, args.dest, _compare_options(args)),
         "moveto": lambda: fc.cmd_moveto(rt, args.source, args.dest, _compare_options(args)),
+        "link": lambda: fc.cmd_link(rt, args.path, unlink=args.unlink),
     }
     if name in handlers:
         handlers[name]()
@@ -664,9 +728,8 @@ def _version_text() -> str:
     )
 
 
-def _run(args: argparse.Namespace) -> int:
-    from backends import default_registry
-
+def _run(args: argparse.Namespace, registry: Any, backend_flags: Mapping[str, Any]) -> int:
+    from . import backend_flags as bf
     from .config import Config, config_path, load_config, state_dir
     from .options import resolve_global_options
     from .runtime import Runtime
@@ -674,7 +737,6 @@ def _run(args: argparse.Namespace) -> int:
     env = os.environ
     level = _log_level(args)
     setup_logging(LEVELS[level or "NOTICE"], log_file=args.log_file, json_log=args.use_json_log)
-    registry = default_registry()
     path = config_path(args.config, env)
     config: Config = load_config(path, env, registry)
     flags = {
@@ -711,7 +773,12 @@ def _run(args: argparse.Namespace) -> int:
         transfers=options.transfers,
         workers_given=options.workers_given,
         debris_keep=options.debris_keep,
-        overrides={"copy_links": True if options.copy_links else None, "state_dir": state_dir(env)},
+        overrides={
+            "copy_links": True if options.copy_links else None,
+            "state_dir": state_dir(env),
+            "prompt": terminal_prompt(env),
+        },
+        type_overrides=bf.Layered(env, registry, backend_flags),
     )
     try:
         code = _dispatch(args, rt)
@@ -772,11 +839,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = command_name(arguments)
         if name in _OWN_PARSER:
             return _run_own_parser(name, arguments[arguments.index(name) + 1 :])
-        args = build_parser(name).parse_args(arguments)
+        from backends import default_registry
+
+        from .backend_flags import take_flags
+
+        registry = default_registry()
+        arguments, backend_flags = take_flags(arguments, registry)
+        name = command_name(arguments)
+        helping = registry if "-h" in arguments or "--help" in arguments else None
+        args = build_parser(name, helping).parse_args(arguments)
         if not args.command:
-            build_parser().print_help()
+            build_parser(backend_help=registry).print_help()
             return int(ExitCode.USAGE)
-        return _run(args)
+        return _run(args, registry, backend_flags)
     except BrokenPipeError:
         # The reader went away (``syncer ls | head``): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)

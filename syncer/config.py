@@ -28,7 +28,8 @@ interpolated in each word, so a variable's value is always one argument) and run
 file, line and key. No message ever contains an environment variable's value or a command's output.
 
 The precedence of options (defaults < YAML < ``SYNCER_<OPTION>`` env < CLI flags) is applied by
-``options.py``; this module reads the file only.
+``options.py`` for the global options and by ``backend_flags.py`` for those of each remote type
+(``SYNCER_MEGA_USER``, ``--mega-user``); this module reads the file only.
 """
 
 from __future__ import annotations
@@ -174,6 +175,9 @@ def _redact_remote(remote: RemoteConfig) -> dict[str, Any]:
             continue
         key = f.metadata.get("key", f.name)
         value = getattr(options, f.name)
+        if f.metadata.get("sensitive") and value:
+            out[key] = REDACTED  # not a Secret, but its value opens something (a public link's key)
+            continue
         if isinstance(value, Secret):
             if value.command is not None:
                 out[key + COMMAND_SUFFIX] = value.command

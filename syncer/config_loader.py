@@ -5,13 +5,10 @@ Split from ``config`` so that a command run without a config file never imports 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shlex
-import types
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
@@ -34,6 +31,9 @@ from .config import (
     config_error,
     one_line,
 )
+from .option_schema import expected_choice
+from .option_schema import schema as _schema
+from .option_schema import unwrap_optional as _unwrap_optional
 
 __all__ = ["Validator"]
 
@@ -113,17 +113,6 @@ def _is_null(node: Node) -> bool:
 
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
-
-
-@dataclass(frozen=True)
-class _OptionField:
-    """One field of a backend's Options: its annotated type and whether it is secret or required."""
-
-    name: str
-    hint: Any
-    secret: bool
-    required: bool
-    key: str = ""  # the YAML key, when it is not ``name``
 
 
 class Validator:
@@ -279,8 +268,12 @@ class Validator:
         root = ""
         values: dict[str, Any] = {}
         given: dict[str, ScalarNode] = {}
-        for key, option_key_node, value in entries:
-            option_path = _join(keypath, key)
+        aliases = {alias: spec.key for spec in schema.values() for alias in spec.aliases}
+        for written, option_key_node, value in entries:
+            option_path = _join(keypath, written)
+            key = aliases.get(written, written)
+            if written.endswith(COMMAND_SUFFIX) and written.removesuffix(COMMAND_SUFFIX) in aliases:
+                key = aliases[written.removesuffix(COMMAND_SUFFIX)] + COMMAND_SUFFIX
             if key == TYPE_KEY:
                 continue
             if key == ROOT_KEY:
@@ -295,7 +288,7 @@ class Validator:
                 raise self.error(
                     option_key_node,
                     option_path,
-                    f"unknown option {key!r} for remote type {type_name} (known: {', '.join(known)})",
+                    f"unknown option {written!r} for remote type {type_name} (known: {', '.join(known)})",
                 )
             if spec.name in given:
                 other = str(given[spec.name].value)
@@ -375,9 +368,7 @@ class Validator:
             choices = typing.get_args(hint)
             text = self.string(node, keypath)
             if text not in choices:
-                raise self.error(
-                    node, keypath, f"expected one of {', '.join(map(str, choices))}, got {text!r}"
-                )
+                raise self.error(node, keypath, expected_choice(choices, text))
             return text
         if typing.get_origin(hint) is list:
             if not isinstance(node, SequenceNode):
@@ -433,55 +424,3 @@ class Validator:
 
 def _line(node: Node) -> int:
     return node.start_mark.line + 1 if node.start_mark is not None else 0
-
-
-def _unwrap_optional(hint: Any) -> tuple[bool, Any]:
-    """(True, T) for ``T | None`` / ``Optional[T]``, else (False, hint)."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(hint)) == 2:
-            return True, args[0]
-    return False, hint
-
-
-def _check_hint(options_class: type[Any], name: str, hint: Any) -> None:
-    """Options fields: bool, int, float, str, Secret, list[str] or Literal[str, ...], or ``T | None``."""
-    _, base = _unwrap_optional(hint)
-    if base in (bool, int, float, str, Secret):
-        return
-    if typing.get_origin(base) is list and typing.get_args(base) == (str,):
-        return
-    if typing.get_origin(base) is Literal and all(isinstance(a, str) for a in typing.get_args(base)):
-        return
-    raise TypeError(f"{options_class.__qualname__}.{name}: unsupported option type {hint!r}")
-
-
-_SCHEMAS: dict[type[Any], dict[str, _OptionField]] = {}
-
-
-def _schema(options_class: type[Any]) -> dict[str, _OptionField]:
-    """The fields of a backend's Options dataclass with their resolved annotations (cached per class)."""
-    cached = _SCHEMAS.get(options_class)
-    if cached is not None:
-        return cached
-    if not dataclasses.is_dataclass(options_class):
-        raise TypeError(f"{options_class.__qualname__} is not a dataclass")
-    hints = typing.get_type_hints(options_class)
-    schema: dict[str, _OptionField] = {}
-    for f in dataclasses.fields(options_class):
-        # ``internal`` fields are set by the program (a state directory), not by users; ``key`` is the YAML
-        # spelling where the field name cannot be it (``pass`` is a Python keyword)
-        if not f.init or f.metadata.get("internal"):
-            continue
-        hint = hints[f.name]
-        _check_hint(options_class, f.name, hint)
-        key = f.metadata.get("key", f.name)
-        schema[key] = _OptionField(
-            key=key,
-            name=f.name,
-            hint=hint,
-            secret=_unwrap_optional(hint)[1] is Secret,
-            required=f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
-        )
-    _SCHEMAS[options_class] = schema
-    return schema

@@ -1,5 +1,5 @@
 """Commands that change or read objects directly: mkdir, rmdir, rmdirs, delete, purge, cat, copyto, moveto,
-about.
+about, link.
 
 Commands that touch many objects go on after a per-object failure, count it, and let the exit code report it.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from backends import Backend, Entry
+from backends import Backend, Entry, parse_location
 from backends import paths as rpaths
 from backends.base import BLOCK_SIZE
 from backends.errors import BackendError, DirNotFound, IsADirectory, NotFound
@@ -28,6 +28,7 @@ __all__ = [
     "cmd_cleanup",
     "cmd_copyto",
     "cmd_delete",
+    "cmd_link",
     "cmd_mkdir",
     "cmd_moveto",
     "cmd_purge",
@@ -39,21 +40,21 @@ log = logging.getLogger("syncer")
 
 
 def cmd_mkdir(rt: Runtime, spec: str) -> None:
-    backend = rt.open(spec)
+    backend = rt.writable(rt.open(spec))
     if not rt.skip("make directory", backend.describe()):
         with rt.located(backend):
             backend.mkdir("")
 
 
 def cmd_rmdir(rt: Runtime, spec: str) -> None:
-    backend = rt.open(spec)
+    backend = rt.writable(rt.open(spec))
     if not rt.skip("remove directory", backend.describe()):
         with rt.located(backend):
             backend.rmdir("")
 
 
 def cmd_purge(rt: Runtime, spec: str) -> None:
-    backend = rt.open(spec)
+    backend = rt.writable(rt.open(spec))
     if not rt.skip("purge", backend.describe()):
         with rt.located(backend):
             backend.purge("")
@@ -96,7 +97,7 @@ def remove_empty_dirs(rt: Runtime, backend: Backend, tree: list[Entry], *, leave
 
 
 def cmd_rmdirs(rt: Runtime, spec: str, *, leave_root: bool) -> None:
-    backend = rt.open(spec)
+    backend = rt.writable(rt.open(spec))
     # Unfiltered: a directory holding only excluded files is not empty.
     remove_empty_dirs(rt, backend, _tree(rt, backend, filtered=False), leave_root=leave_root)
 
@@ -104,6 +105,7 @@ def cmd_rmdirs(rt: Runtime, spec: str, *, leave_root: bool) -> None:
 def cmd_delete(rt: Runtime, spec: str, *, rmdirs: bool) -> None:
     """Delete the files below ``spec`` (or the file it names), in parallel."""
     backend, single = rt.open_tree(spec)
+    rt.writable(backend)
     if single is not None:
         files = [single]
         tree: list[Entry] = []
@@ -165,9 +167,14 @@ def _one_file(rt: Runtime, src_spec: str, dst_spec: str) -> tuple[Backend, Entry
     src, src_leaf = rt.open_leaf(src_spec)
     with rt.located(src):
         entry = src.stat(src_leaf)
+        if entry.is_dir and not src_leaf and parse_location(src_spec).link is not None:
+            # a link to one file opens as a folder holding just that file
+            files = [e for e in src.list("") if not e.is_dir]
+            entry = files[0] if len(files) == 1 else entry
     if entry.is_dir:
         raise IsADirectory(f"{src_spec} is a directory; copyto/moveto handle one file", path="")
     dst, dst_leaf = rt.open_leaf(dst_spec)
+    rt.writable(dst)
     if not dst_leaf:
         raise IsADirectory(f"{dst_spec} names a directory; give the destination file name", path="")
     try:
@@ -227,6 +234,7 @@ def cmd_moveto(rt: Runtime, src_spec: str, dst_spec: str, options: CompareOption
     """Move one file to a destination file name; as rclone, a destination that needs no transfer (identical,
     or newer with --update) just gets the source deleted, and --ignore-existing leaves both."""
     src, entry, dst, dst_leaf, existing = _one_file(rt, src_spec, dst_spec)
+    rt.writable(src)
     target = dst.describe(dst_leaf)
     if src.same_store(dst) and src.describe(entry.path) == target:
         return
@@ -258,7 +266,7 @@ def cmd_cleanup(rt: Runtime, spec: str, *, older_than_s: float | None) -> None:
     backend's own trash where it has one."""
     from .debris import cleanup_debris
 
-    backend = rt.open(spec)
+    backend = rt.writable(rt.open(spec))
     if rt.skip("clean up debris", backend.describe()):
         return
     with rt.located(backend):
@@ -274,6 +282,23 @@ def cmd_logout(rt: Runtime, spec: str) -> None:
     with rt.located(backend):
         backend.logout()
     log.warning("%s: logged out; the cached session is forgotten", backend.describe())
+
+
+def cmd_link(rt: Runtime, spec: str, *, unlink: bool) -> None:
+    """``syncer link REMOTE:PATH``: print a public URL for a file or directory (the same one each time while
+    it lives); ``--unlink`` ends it. A missing path is reported as rclone reports a missing location."""
+    backend = rt.open(spec)
+    if rt.skip("remove the public link" if unlink else "create a public link", backend.describe()):
+        return
+    try:
+        with rt.located(backend):
+            url = backend.public_link("", unlink=unlink)
+    except NotFound as exc:
+        raise DirNotFound("not found", path=backend.describe()) from exc
+    if unlink:
+        log.warning("%s: public link removed", backend.describe())
+    else:
+        rt.out.write(url + "\n")
 
 
 def cmd_about(rt: Runtime, spec: str, *, as_json: bool, full: bool) -> None:

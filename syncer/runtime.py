@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from backends import Backend, Entry, Registry, RemoteConfig, open_backend
-from backends.errors import BackendError, DirNotFound, NotFound
+from backends.errors import BackendError, DirNotFound, NotFound, ReadOnly
 
 from .accounting import Stats
 
@@ -38,6 +38,8 @@ class Runtime:
     checkers: int = 8
     transfers: int = 4
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    #: option values by remote type, from SYNCER_<TYPE>_<KEY> and --<type>-<key> (see backend_flags)
+    type_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     debris_keep: str | None = None
     workers_given: bool = False
 
@@ -54,12 +56,25 @@ class Runtime:
 
     def open(self, spec: str) -> Backend:
         """The backend rooted at ``spec``; closed by ``close``."""
-        backend = open_backend(spec, self.remotes, registry=self.registry, overrides=self.overrides)
+        backend = open_backend(
+            spec,
+            self.remotes,
+            registry=self.registry,
+            overrides=self.overrides,
+            type_overrides=self.type_overrides,
+        )
         for opened in self._opened:
             if opened.same_store(backend):
                 # one store, one set of caches (a MEGA account's tree is loaded once per run)
                 return opened.with_root(backend.root)
         self._opened.append(backend)
+        return backend
+
+    @staticmethod
+    def writable(backend: Backend) -> Backend:
+        """``backend``, or ReadOnly (one line, before any work) when nothing can be written to it."""
+        if backend.features.read_only:
+            raise ReadOnly(path=backend.describe())
         return backend
 
     def open_leaf(self, spec: str) -> tuple[Backend, str]:

@@ -108,7 +108,9 @@ def _report_dry_run(plan: Plan, dst: Backend, src: Backend) -> None:
 def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options: SyncOptions) -> int:
     """The copy/sync/move command; returns its exit code (errors were logged as they happened)."""
     src = rt.open(src_spec)
-    dst = rt.open(dst_spec)
+    dst = rt.writable(rt.open(dst_spec))
+    if mode is Mode.MOVE:
+        rt.writable(src)
     disposal = _disposal(rt, src, dst, mode, options)
     exec_options = ExecOptions(
         limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,

@@ -8,6 +8,13 @@ which changes nothing (``nodes`` applies them idempotently).
 
 Opening is lazy: building a backend costs nothing; the first operation logs in (or resumes the cached
 session) and loads the tree. All tree access holds ``lock``; HTTP requests for bytes run outside it.
+
+With ``link`` set the account is a public link instead: no login, the tree from ``public_tree``, and every
+command that would change something refused with ReadOnly before it is sent.
+
+Exported folders: MEGA's apps share a folder to the pseudo-user ``EXP`` with a share key and give the key of
+every node below it wrapped with that key (``cr``); every later command that puts nodes below such a folder
+(``p``, ``m``) carries their keys the same way, or a visitor of the link would not be able to open them.
 """
 
 from __future__ import annotations
@@ -17,17 +24,19 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from backends.errors import AuthError, BackendError, ConfigError, NotFound
+from backends.errors import AuthError, BackendError, ConfigError, NotFound, ReadOnly
 
 from . import crypto
 from .api import MegaApi
 from .errors import SequenceTooOld, translate
 from .fingerprint import fingerprint
+from .links import PublicLink, parse_link
 from .nodes import FILE, FOLDER, Keyring, Node, NodeTree, decrypt_attributes, parse_f
+from .public_tree import link_tree
 from .session import Credentials, Session, SessionCache, logout, open_session
 from .transfer import Downloaded, Transfers, Uploaded
 from .tree_cache import TreeCache
@@ -52,6 +61,12 @@ class AccountSettings:
     use_https: bool = False
     parallel: int = 4
     verify: bool | str = True
+    #: a public file or folder link: read it without logging in
+    link: str = ""
+    #: asks for a two-factor code when MEGA wants one and ``mfa`` is None (None: nobody can answer)
+    ask_mfa: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
+    #: log every API request and answer, secrets hidden
+    debug: bool = False
 
 
 class MegaAccount:
@@ -64,7 +79,7 @@ class MegaAccount:
         self.mkdir_lock = threading.Lock()
         self._opened = False
         self._open_lock = threading.Lock()
-        self.api = MegaApi(settings.api_url, verify=settings.verify)
+        self.api = MegaApi(settings.api_url, verify=settings.verify, debug=settings.debug)
         self.session: Session | None = None
         self.keyring = Keyring()
         self._tree: NodeTree | None = None
@@ -72,6 +87,10 @@ class MegaAccount:
         self._cache: TreeCache | None = None
         self._transfers: Transfers | None = None
         self._changed = False
+        #: handles of nodes ``encoding: raw`` skipped (and warned about once)
+        self.raw_skipped: set[str] = set()
+        self._closed = False
+        self.link: PublicLink | None = parse_link(settings.link) if settings.link else None
         # go-mega's habit: a random id on commands, echoed in their packets
         self._client_id = secrets.token_urlsafe(8)[:10]
 
@@ -84,14 +103,22 @@ class MegaAccount:
         with self._open_lock:
             if self._opened:
                 return
+            if self.link is not None:
+                self._tree = link_tree(self.api, self.link)
+                self._opened = True
+                return
             if not self.settings.email:
                 raise ConfigError("MEGA remote needs 'user' (the account's e-mail)")
             creds = Credentials(self.settings.email, self.settings.password, self.settings.mfa)
-            self.session = open_session(self.api, creds, self._sessions)
+            self.session = open_session(self.api, creds, self._sessions, ask_mfa=self.settings.ask_mfa)
             self.keyring = Keyring(self.session.master_key, self.session.user_handle)
             self._cache = TreeCache(self.settings.state_dir, self.settings.api_url, self.session.user_handle)
             self._tree = self._load_tree()
             self._opened = True
+
+    def _writable(self) -> None:
+        if self.link is not None:
+            raise ReadOnly()
 
     @property
     def tree(self) -> NodeTree:
@@ -113,6 +140,7 @@ class MegaAccount:
         assert self._cache is not None
         cached = self._cache.load()
         if cached is not None:
+            self.keyring.share_keys.update(self._cache.share_keys)
             try:
                 self._catch_up(cached)
                 log.debug("MEGA tree from cache: %d nodes at sn %s", len(cached), cached.sn)
@@ -131,7 +159,7 @@ class MegaAccount:
             raise BackendError("MEGA sent a tree without a Cloud Drive")
         log.debug("MEGA tree fetched: %d nodes in %.2fs", len(tree), time.monotonic() - started)
         assert self._cache is not None
-        self._cache.save(tree, full=True)
+        self._cache.save(tree, full=True, share_keys=self.keyring.share_keys)
         return tree
 
     def _catch_up(self, tree: NodeTree) -> None:
@@ -149,7 +177,11 @@ class MegaAccount:
         raise SequenceTooOld()
 
     def close(self) -> None:
-        """Save the tree (caught up first when this run changed it, so the next run starts current)."""
+        """Save the tree (caught up first when this run changed it, so the next run starts current).
+        Idempotent: a second call finds the connection closed and nothing left to save."""
+        if self._closed:
+            return
+        self._closed = True
         if self._transfers is not None:
             self._transfers.close()
             self._transfers = None
@@ -157,12 +189,12 @@ class MegaAccount:
             try:
                 if self._changed:
                     self._catch_up(self._tree)
-                self._cache.save(self._tree)
+                self._cache.save(self._tree, share_keys=self.keyring.share_keys)
             except SequenceTooOld:
                 self._cache.forget()
             except BackendError as exc:
                 log.debug("MEGA tree cache not brought up to date at close: %s", exc)
-                self._cache.save(self._tree)
+                self._cache.save(self._tree, share_keys=self.keyring.share_keys)
         self.api.close()
 
     def logout(self) -> None:
@@ -184,6 +216,7 @@ class MegaAccount:
 
     def _command(self, command: dict[str, Any]) -> Any:
         """A command that changes the account."""
+        self._writable()
         self.open()
         command.setdefault("i", self._client_id)
         self._changed = True
@@ -207,9 +240,12 @@ class MegaAccount:
 
     def make_folders(self, parent: str, names: Sequence[str]) -> list[Node]:
         """Create a chain of nested folders ``names`` under ``parent`` in one ``p``; returns them in order."""
+        self._writable()
         entries = []
+        keys = []
         for index, name in enumerate(names):
             key = os.urandom(16)
+            keys.append(key)
             entry: dict[str, Any] = {
                 "h": f"xxxxxx{index:02d}",
                 "t": FOLDER,
@@ -219,7 +255,9 @@ class MegaAccount:
             if index:
                 entry["p"] = f"xxxxxx{index - 1:02d}"
             entries.append(entry)
-        return self._added(self._command({"a": "p", "t": parent, "n": entries}))
+        command = {"a": "p", "t": parent, "n": entries}
+        self._add_share_keys(command, parent, [(e["h"], k) for e, k in zip(entries, keys, strict=True)])
+        return self._added(self._command(command))
 
     def attach_upload(
         self, parent: str, name: str, uploaded: Uploaded, mtime: int, replaces: Node | None
@@ -232,6 +270,7 @@ class MegaAccount:
         self, parent: str, source: str, key: bytes, attrs: Mapping[str, Any], replaces: Node | None
     ) -> Node:
         """``p`` of one file node from ``source`` (an upload token or a node to copy)."""
+        self._writable()
         entry: dict[str, Any] = {
             "h": source,
             "t": FILE,
@@ -240,7 +279,9 @@ class MegaAccount:
         }
         if replaces is not None:
             entry["ov"] = replaces.handle
-        (node,) = self._added(self._command({"a": "p", "t": parent, "n": [entry]}))
+        command = {"a": "p", "t": parent, "n": [entry]}
+        self._add_share_keys(command, parent, [(source, key)])
+        (node,) = self._added(self._command(command))
         if replaces is not None:
             with self.lock:
                 self.tree.remove(replaces.handle)  # now a version under the new node
@@ -270,7 +311,11 @@ class MegaAccount:
         return updated
 
     def move_node(self, node: Node, parent: str) -> None:
-        self._command({"a": "m", "n": node.handle, "t": parent})
+        command: dict[str, Any] = {"a": "m", "n": node.handle, "t": parent}
+        with self.lock:
+            moved = [(n.handle, n.key) for n in self._subtree(node)]
+        self._add_share_keys(command, parent, moved)
+        self._command(command)
         with self.lock:
             self.tree.update(node.handle, parent=parent)
 
@@ -281,6 +326,7 @@ class MegaAccount:
             self.tree.remove(node.handle)
 
     def upload_url(self, size: int) -> str:
+        self._writable()
         command: dict[str, Any] = {"a": "u", "s": size}
         if self.settings.use_https:
             command["ssl"] = 2
@@ -291,6 +337,8 @@ class MegaAccount:
 
     def download_url(self, handle: str) -> Downloaded:
         command: dict[str, Any] = {"a": "g", "g": 1, "n": handle}
+        if self.link is not None and self.link.kind == "file":
+            command = {"a": "g", "g": 1, "p": self.link.handle}
         if self.settings.use_https:
             command["ssl"] = 2
         answer = self._call(command)
@@ -305,3 +353,89 @@ class MegaAccount:
         if not isinstance(answer, dict):
             raise BackendError("malformed answer from MEGA to 'uq'")
         return answer
+
+    # -- public links ----------------------------------------------------------------------------------------
+
+    def export(self, node: Node) -> str:
+        """The public link of ``node`` (made if it has none; the same URL again if it has one).
+
+        A folder is shared to ``EXP`` first, as MEGA's apps do, unless it already is: its share key is the
+        key in the link, so keeping the one it has keeps earlier links working.
+        """
+        self._writable()
+        self.open()
+        if node.type == FILE:
+            return PublicLink("file", self._link_handle(node), node.key).url()
+        with self.lock:
+            share_key = self.keyring.share_keys.get(node.handle)
+        if share_key is None:
+            share_key = os.urandom(16)
+            self._share_to_exp(node, share_key)
+        return PublicLink("folder", self._link_handle(node), share_key).url()
+
+    def unexport(self, node: Node) -> None:
+        """End ``node``'s public link; no error when it has none."""
+        try:
+            self._command({"a": "l", "n": node.handle, "d": 1})
+        except NotFound:
+            log.debug("node %s had no public link", node.handle)
+
+    def _link_handle(self, node: Node) -> str:
+        answer = self._command({"a": "l", "n": node.handle})
+        if not isinstance(answer, str) or not answer:
+            raise BackendError("malformed answer from MEGA to 'l'")
+        return answer
+
+    def _share_to_exp(self, folder: Node, share_key: bytes) -> None:
+        assert self.session is not None
+        with self.lock:
+            covered = [(n.handle, n.key) for n in self._subtree(folder)]
+        handle_auth = crypto.aes_ecb_encrypt(self.session.master_key, (folder.handle * 2).encode("ascii"))
+        command: dict[str, Any] = {
+            "a": "s2",
+            "n": folder.handle,
+            "s": [{"u": "EXP", "r": 0}],
+            "ok": self._wrap(share_key),
+            "ha": crypto.b64encode(handle_auth),
+            "cr": _share_keys_element({folder.handle: share_key}, covered),
+        }
+        self._command(command)
+        with self.lock:
+            self.keyring.share_keys[folder.handle] = share_key
+
+    def _subtree(self, top: Node) -> list[Node]:
+        """``top`` and every node below it (callers hold ``lock``)."""
+        found, stack = [], [top]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            stack.extend(self.tree.children_of(node.handle))
+        return found
+
+    def _add_share_keys(
+        self, command: dict[str, Any], parent: str, nodes: Sequence[tuple[str, bytes]]
+    ) -> None:
+        """Add ``cr`` to a command putting ``nodes`` (handle as the command names it, key) under ``parent``,
+        when ``parent`` is inside folders this account shares."""
+        if not self.keyring.share_keys or self.link is not None:
+            return
+        shares: dict[str, bytes] = {}
+        with self.lock:
+            current = self.tree.get(parent)
+            while current is not None:
+                key = self.keyring.share_keys.get(current.handle)
+                if key is not None:
+                    shares[current.handle] = key
+                current = self.tree.get(current.parent) if current.parent else None
+        if shares:
+            command["cr"] = _share_keys_element(shares, nodes)
+
+
+def _share_keys_element(shares: Mapping[str, bytes], nodes: Sequence[tuple[str, bytes]]) -> list[Any]:
+    """MEGA's ``cr``: [share handles], [node handles], then (share index, node index, node key wrapped with
+    that share's key) for every pair."""
+    triples: list[Any] = []
+    for share_index, share_key in enumerate(shares.values()):
+        for node_index, (_, key) in enumerate(nodes):
+            triples += [share_index, node_index, crypto.b64encode(crypto.aes_ecb_encrypt(share_key, key))]
+    return [list(shares), [handle for handle, _ in nodes], triples]

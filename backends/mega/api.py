@@ -18,6 +18,8 @@ Retry rules, and why:
 
 Secrets: session ids travel in the query string and bodies may hold password hashes or keys, so only command
 names, request ids, statuses and codes are logged, and httpx's own request log line has ``sid`` redacted.
+With ``debug`` (the remote's option) each request and answer is logged too, through ``debug_log.summary``,
+which shows their shape and only the values known to hold nothing secret.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import logging
 import random as _random
 import re
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +39,7 @@ import httpx
 
 from backends.errors import BackendError, ConnectionError, RateLimited, TransientError
 from backends.mega import hashcash
+from backends.mega.debug_log import summary
 from backends.mega.errors import (
     EAGAIN,
     ERATELIMIT,
@@ -117,6 +121,7 @@ class MegaApi:
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
         verify: bool | str = True,
+        debug: bool = False,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -127,6 +132,7 @@ class MegaApi:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.relogin = relogin
+        self.debug = debug
         self._sleep = sleep
         self._random = random
         self._http = httpx.Client(timeout=timeout, verify=verify, http1=True, http2=False)
@@ -160,7 +166,11 @@ class MegaApi:
             return []
         names = ",".join(str(command.get("a", "?")) for command in commands)
         body = json.dumps(list(commands), separators=(",", ":")).encode()
+        if self.debug:
+            log.debug("cs request: %s", summary(list(commands)))
         answer = self._exchange("cs", body=body, extra={}, context=names, timeout=None)
+        if self.debug:
+            log.debug("cs answer to %s: %s", names, summary(answer))
         if not isinstance(answer, list) or len(answer) != len(commands):
             raise BackendError(f"malformed answer from MEGA to {names!r} (expected {len(commands)} results)")
         return answer
@@ -186,6 +196,8 @@ class MegaApi:
             raise
         if not isinstance(answer, dict):
             raise BackendError("malformed answer from MEGA's sc channel")
+        if self.debug:
+            log.debug("sc answer: %s", summary(answer))
         return answer
 
     def wait_for_packets(self, sn: str, timeout: float) -> dict[str, Json]:
@@ -308,6 +320,9 @@ class MegaApi:
             error = ConnectionError(f"MEGA did not answer in time ({type(exc).__name__})")
             raise _Retry(_chained(error, exc)) from None
         except httpx.TransportError as exc:
+            refused = tls_refusal(exc)
+            if refused is not None:  # a certificate does not become trusted by asking again
+                raise refused from None
             error = ConnectionError(f"connection to MEGA failed ({type(exc).__name__})")
             raise _Retry(_chained(error, exc)) from None
         status = response.status_code
@@ -334,6 +349,24 @@ class MegaApi:
             raise translate(answer, context)
         log.debug("%s id=%s: ok", context, req_id)
         return answer
+
+
+def tls_refusal(exc: BaseException) -> BackendError | None:
+    """The error for a connection whose server certificate did not verify (None for other failures).
+
+    Not retried: the certificate will not verify on the next attempt either. Verification is never turned
+    off; a private CA (a test server's) is trusted through ``SSL_CERT_FILE``, as by other TLS clients.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            reason = seen.verify_message or seen.reason or "certificate verify failed"
+            return BackendError(
+                f"MEGA's TLS certificate did not verify ({reason}); a private CA can be trusted with"
+                " SSL_CERT_FILE (ESSL)"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class _SessionGone(Exception):

@@ -16,7 +16,9 @@ What MEGA does natively and how it maps:
   or only debris days older than a limit;
 * ``put`` onto an existing file makes the old one a version of the new (MEGA's ``ov``), so a reader never
   sees a partial file and MEGA's apps can still restore the previous content;
-* copies are server-side (the same file key under a new node), moves are ``m`` plus ``a`` for a new name.
+* copies are server-side (the same file key under a new node), moves are ``m`` plus ``a`` for a new name;
+* ``public_link`` exports a file or folder (MEGA's ``l``; a folder is shared to ``EXP`` first) and prints the
+  link MEGA's apps would; with the ``link`` option the remote *is* such a link: no login, read-only.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import builtins
 import datetime
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -42,6 +44,7 @@ from backends.errors import (
     IsADirectory,
     NotADirectory,
     NotFound,
+    PermissionDenied,
 )
 from backends.secret_values import Secret
 
@@ -49,7 +52,7 @@ from . import crypto, names
 from .account import AccountSettings, MegaAccount
 from .api import DEFAULT_API_URL
 from .fingerprint import content_crc, fingerprint, parse_fingerprint
-from .nodes import FILE, Node, decrypt_attributes
+from .nodes import FILE, FOLDER, Node, decrypt_attributes
 from .transfer import DownloadReader
 
 __all__ = ["MegaBackend", "MegaOptions"]
@@ -66,19 +69,42 @@ _SECOND = 1_000_000_000
 class MegaOptions:
     """Options of a ``mega`` remote (YAML keys; ``pass`` is the password, also as ``pass_command``)."""
 
-    user: str = ""
-    password: Secret | None = field(default=None, metadata={"key": "pass"})
-    #: the current 6-digit code of an account with two-factor login (``--mega-2fa``)
-    mfa: Secret | None = field(default=None, metadata={"key": "2fa"})
-    api_url: str = DEFAULT_API_URL
-    hard_delete: bool = False
-    use_https: bool = False
-    encoding: Literal["lookalike"] = "lookalike"
-    debug: bool = False
-    #: pieces of one file in flight (uploads and downloads)
-    chunk_transfers: int = 4
+    user: str = field(default="", metadata={"help": "the account's e-mail address"})
+    password: Secret | None = field(default=None, metadata={"key": "pass", "aliases": ("password",)})
+    #: the current 6-digit code of an account with two-factor login; a flag (``--mega-2fa``) although a
+    #: secret, because it is worthless 30 seconds later
+    mfa: Secret | None = field(
+        default=None, metadata={"key": "2fa", "argv": True, "help": "the current two-factor code"}
+    )
+    api_url: str = field(default=DEFAULT_API_URL, metadata={"help": "MEGA's API endpoint"})
+    hard_delete: bool = field(default=False, metadata={"help": "delete for good, not to the Rubbish Bin"})
+    use_https: bool = field(default=False, metadata={"help": "transfer file contents over https"})
+    #: ``lookalike``: MEGA names holding '/' or NUL list under rclone's look-alike characters; ``raw``: names
+    #: are used as MEGA stores them, and those no path can hold are skipped with a warning
+    encoding: Literal["lookalike", "raw"] = field(
+        default="lookalike", metadata={"help": "lookalike or raw: how names no path can hold are handled"}
+    )
+    debug: bool = field(default=False, metadata={"help": "log every API request and answer (secrets hidden)"})
+    chunk_transfers: int = field(default=4, metadata={"help": "pieces of one file in flight"})
+    #: a public file or folder link (``https://mega.nz/folder/...``): the remote reads it, without logging in
+    link: str = field(
+        default="",
+        repr=False,
+        metadata={"help": "a public file or folder link to read (a read-only remote)", "sensitive": True},
+    )
     #: where sessions and the tree cache live; set by the command line from syncer's state dir
     state_dir: str = field(default="", metadata={"internal": True})
+    #: asks the user for a two-factor code when MEGA wants one and none was given; None where nobody can
+    #: answer (no terminal). Set by the command line.
+    prompt: Callable[[str], str] | None = field(
+        default=None, compare=False, repr=False, metadata={"internal": True}
+    )
+
+
+#: A public link: it is read, never written.
+_LINK_FEATURES = Features(
+    mtime_precision_ns=_SECOND, duplicate_names=True, empty_dirs=True, fast_walk=True, read_only=True
+)
 
 
 class MegaBackend(Backend):
@@ -98,6 +124,7 @@ class MegaBackend(Backend):
         trash=True,
         unknown_size_put=False,
         fast_walk=True,
+        merge_dirs=True,
     )
 
     def __init__(
@@ -107,7 +134,7 @@ class MegaBackend(Backend):
         super().__init__(name, root, options)
         opts: MegaOptions = self.options
         if account is None:
-            if not opts.state_dir:
+            if not opts.state_dir and not opts.link:
                 raise ConfigError("MEGA remote opened without a state directory")
             password = opts.password.reveal() if opts.password is not None else ""
             if opts.debug:
@@ -118,12 +145,18 @@ class MegaBackend(Backend):
                     email=opts.user,
                     password=password,
                     mfa=opts.mfa.reveal() if opts.mfa is not None else None,
+                    ask_mfa=opts.prompt,
+                    debug=opts.debug,
                     state_dir=opts.state_dir,
                     use_https=opts.use_https,
                     parallel=opts.chunk_transfers,
+                    link=opts.link,
                 )
             )
         self.account = account
+        if account.link is not None:
+            self.features = _LINK_FEATURES
+        self._raw = opts.encoding == "raw"
         self._parts = tuple(root.split("/")) if root else ()
 
     def with_root(self, root: str) -> MegaBackend:
@@ -143,6 +176,23 @@ class MegaBackend(Backend):
         """``syncer mega logout``: end the cached session on MEGA (``sml``), forget it and the cached tree."""
         self.account.logout()
 
+    def describe(self, path: str = "") -> str:
+        """A link given as a URL is shown without its key (the key opens the files)."""
+        link = self.account.link
+        if link is None or self.name:
+            return super().describe(path)
+        inside = "/".join(p for p in (self.root, path) if p)
+        return f"{link.public_part()}/{inside}" if inside else link.public_part()
+
+    def public_link(self, path: str, *, unlink: bool = False) -> str:
+        node, _ = self._target(path)
+        if node.type not in (FILE, FOLDER):
+            raise PermissionDenied("MEGA exports files and folders, not the Cloud Drive itself", path=path)
+        if unlink:
+            self.account.unexport(node)
+            return ""
+        return self.account.export(node)
+
     # -- tree helpers (callers hold the account lock) --------------------------------------------------------
 
     @staticmethod
@@ -150,8 +200,33 @@ class MegaBackend(Backend):
         paths.check_path(path)
         return path.split("/") if path else []
 
+    def _named(self, parent: str, name: str) -> builtins.list[Node]:
+        """The children of ``parent`` that list as the engine name ``name``."""
+        if self._raw:
+            # the tree indexes look-alike names; in raw mode a name is its MEGA name, if raw mode can use it
+            if not names.is_raw_name(name):
+                return []
+            name = names.to_engine(name)
+        return self.account.tree.named(parent, name)
+
+    def _listed_name(self, node: Node) -> str | None:
+        """The engine name ``node`` lists under; None (after one warning) for a name raw mode cannot use."""
+        if not self._raw:
+            return node.engine_name
+        if names.is_raw_name(node.name):
+            return node.name
+        skipped = self.account.raw_skipped
+        if node.handle not in skipped:
+            skipped.add(node.handle)
+            log.warning(
+                "%s: skipped: the MEGA name %r cannot be a path name (encoding: raw)",
+                self.describe(),
+                node.name,
+            )
+        return None
+
     def _only(self, parent: str, name: str, path: str) -> Node | None:
-        found = self.account.tree.named(parent, name)
+        found = self._named(parent, name)
         if not found:
             return None
         if len(found) > 1:
@@ -189,7 +264,16 @@ class MegaBackend(Backend):
         root = self._root()
         if root is None:
             return None
-        return self.account.tree.engine_path(node.handle, root.handle)
+        if not self._raw:
+            return self.account.tree.engine_path(node.handle, root.handle)
+        tree, parts = self.account.tree, []
+        current: Node | None = node
+        while current is not None and current.handle != root.handle:
+            if not names.is_raw_name(current.name):
+                return None
+            parts.append(current.name)
+            current = tree.get(current.parent) if current.parent else None
+        return None if current is None else "/".join(reversed(parts))
 
     def _target(self, target: Target) -> tuple[Node, str]:
         if isinstance(target, Entry) and target.id is not None:
@@ -212,8 +296,11 @@ class MegaBackend(Backend):
             raise IsADirectory(path=path)
         return node, path
 
-    @staticmethod
-    def _mega_name(name: str, path: str) -> str:
+    def _mega_name(self, name: str, path: str) -> str:
+        if self._raw:
+            if not names.is_raw_name(name):
+                raise InvalidName("name is not valid Unicode: not stored with encoding: raw", path=path)
+            return name
         if not names.round_trips(name):
             raise InvalidName("name cannot be stored on MEGA under the same name", path=path)
         return names.to_mega(name)
@@ -263,7 +350,7 @@ class MegaBackend(Backend):
     def _file_slot(self, parent: Node | None, name: str, path: str) -> Node | None:
         if parent is None:
             return None
-        existing = self.account.tree.named(parent.handle, name)
+        existing = self._named(parent.handle, name)
         if len(existing) > 1:
             raise AmbiguousPath(path=path)
         if existing and existing[0].type != FILE:
@@ -290,10 +377,12 @@ class MegaBackend(Backend):
     def list(self, directory: str) -> builtins.list[Entry]:
         with self.account.lock:
             node = self._dir(directory)
-            return [
-                self._entry(child, paths.join(directory, child.engine_name))
-                for child in self.account.tree.children_of(node.handle)
-            ]
+            entries = []
+            for child in self.account.tree.children_of(node.handle):
+                name = self._listed_name(child)
+                if name is not None:
+                    entries.append(self._entry(child, paths.join(directory, name)))
+            return entries
 
     def stat(self, path: str) -> Entry:
         with self.account.lock:
@@ -404,8 +493,9 @@ class MegaBackend(Backend):
         tree = self.account.tree
 
         def children(node: Node, path: str) -> builtins.list[tuple[Node, Entry]]:
-            ordered = sorted(tree.children_of(node.handle), key=lambda n: n.engine_name)
-            return [(c, self._entry(c, paths.join(path, c.engine_name))) for c in ordered]
+            listed = [(c, self._listed_name(c)) for c in tree.children_of(node.handle)]
+            ordered = sorted(((c, n) for c, n in listed if n is not None), key=lambda item: item[1])
+            return [(c, self._entry(c, paths.join(path, name))) for c, name in ordered]
 
         with self.account.lock:
             result = depth_first(self._dir(directory), directory, children)
@@ -418,6 +508,23 @@ class MegaBackend(Backend):
             children = self.account.tree.children_of(node.handle) if is_drive else [node]
         for child in children:
             self._dispose(child)
+
+    def merge_dirs(self, dirs: Sequence[Entry]) -> None:
+        """One ``m`` per child of the other folders, then each emptied folder goes as ``rmdir`` would send it
+        (the Rubbish Bin unless ``hard_delete``)."""
+        nodes = [self._target(d) for d in dirs]
+        for node, path in nodes:
+            if node.type == FILE:
+                raise NotADirectory(path=path)
+        keep = nodes[0][0]
+        for other, _ in nodes[1:]:
+            if other.handle == keep.handle:
+                continue
+            with self.account.lock:
+                children = self.account.tree.children_of(other.handle)
+            for child in children:
+                self.account.move_node(child, keep.handle)
+            self._dispose(other)
 
     def move_dir(self, src: str, dst: str) -> None:
         dst_parts = self._split(dst)
@@ -485,7 +592,7 @@ class MegaBackend(Backend):
             assert parent is not None
             missing: builtins.list[str] = []
             for i, name in enumerate(dir_parts):
-                found = [n for n in self.account.tree.named(parent.handle, name) if n.type != FILE]
+                found = [n for n in self._named(parent.handle, name) if n.type != FILE]
                 if not found:
                     missing = dir_parts[i:]
                     break
@@ -493,7 +600,8 @@ class MegaBackend(Backend):
         folder = parent
         if missing:
             with self.account.mkdir_lock:  # not re-checked: a duplicate day folder in the bin is harmless
-                folder = self.account.make_folders(parent.handle, [names.to_mega(n) for n in missing])[-1]
+                made = [n if self._raw else names.to_mega(n) for n in missing]
+                folder = self.account.make_folders(parent.handle, made)[-1]
         self._to_rubbish(node, folder.handle)
 
     def cleanup(self, *, older_than_s: float | None = None) -> None:

@@ -19,11 +19,12 @@ import math
 import os
 import re
 import struct
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 __all__ = [
     "CHUNK_UNIT",
@@ -75,6 +76,8 @@ class CryptoError(Exception):
 # -- encodings -----------------------------------------------------------------------------------------------
 
 _B64_JUNK = re.compile(r"[^A-Za-z0-9_\-]")
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_PADDING = (b"", b"", b"==", b"=")
 
 
 def b64encode(data: bytes) -> str:
@@ -85,8 +88,15 @@ def b64encode(data: bytes) -> str:
 def b64decode(text: str | bytes) -> bytes:
     """Decode MEGA base64 leniently, as its clients do: either alphabet, padding optional, commas dropped.
 
-    Raises ValueError for anything else, so a mangled key or handle is never silently shortened.
+    Raises ValueError for anything else, so a mangled key or handle is never silently shortened. The first
+    try is the common, clean case in one C call (a tree of 100,000 nodes decodes 300,000 of these).
     """
+    raw = text if isinstance(text, bytes) else text.encode("ascii", "replace")
+    if len(raw) % 4 != 1:
+        try:
+            return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[len(raw) % 4], strict_mode=True)
+        except binascii.Error:
+            pass  # whitespace, commas, padding of its own, junk: the lenient path below decides
     if isinstance(text, bytes):
         text = text.decode("ascii", "replace")
     cleaned = text.strip().replace("+", "-").replace("/", "_").replace(",", "").rstrip("=")
@@ -121,6 +131,8 @@ def aes_ecb_decrypt(key: bytes, data: bytes) -> bytes:
 
 
 _ZERO_IV = bytes(16)
+#: Mode objects carry only their IV: one shared zero-IV CBC spares a validation per node attribute block.
+_CBC_ZERO_IV = modes.CBC(_ZERO_IV)
 
 
 def aes_cbc_encrypt(key: bytes, data: bytes, iv: bytes = _ZERO_IV) -> bytes:
@@ -128,7 +140,9 @@ def aes_cbc_encrypt(key: bytes, data: bytes, iv: bytes = _ZERO_IV) -> bytes:
 
 
 def aes_cbc_decrypt(key: bytes, data: bytes, iv: bytes = _ZERO_IV) -> bytes:
-    return Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor().update(data)
+    mode = _CBC_ZERO_IV if iv == _ZERO_IV else modes.CBC(iv)
+    algorithm = algorithms.AES128(key) if len(key) == 16 else algorithms.AES(key)
+    return Cipher(algorithm, mode).decryptor().update(data)
 
 
 def _check_key(key: bytes, what: str = "key") -> None:
@@ -204,6 +218,7 @@ def hashed_auth_key(auth_key: bytes) -> bytes:
 # -- attributes ----------------------------------------------------------------------------------------------
 
 _ATTR_PREFIX = b'MEGA{"'
+_JSON = json.JSONDecoder()
 MAX_ATTRIBUTES = 65536
 
 
@@ -235,7 +250,10 @@ def decrypt_attributes(data: str | bytes, key: bytes) -> dict[str, Any]:
     if not text.startswith(_ATTR_PREFIX):
         raise CryptoError("attributes do not decrypt (wrong key)")
     try:
-        value = json.loads(text[4:].decode("utf-8", "surrogateescape"))
+        body = text[4:].decode("utf-8", "surrogateescape")
+        value, end = _JSON.raw_decode(body)  # json.loads without its wrappers: called once per node
+        if end != len(body) and body[end:].strip():
+            raise CryptoError("attributes are not valid JSON")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CryptoError("attributes are not valid JSON") from exc
     if not isinstance(value, dict):
@@ -363,10 +381,15 @@ def condense_macs(key: bytes, macs: Iterable[bytes]) -> bytes:
     return _xor(m[0:4], m[4:8]) + _xor(m[8:12], m[12:16])
 
 
-class ChunkCipher:
-    """Encrypts, decrypts and MACs whole chunks of one file, reusing its buffers between chunks.
+#: Per thread: where ``ChunkCipher.mac`` writes the CBC output it throws away (up to a chunk, 1 MiB).
+_SCRATCH = threading.local()
 
-    Not thread-safe: give each worker its own (they are cheap). Chunks may be handled in any order; the
+
+class ChunkCipher:
+    """Encrypts, decrypts and MACs whole chunks of one file.
+
+    Not thread-safe: give each worker its own (they are cheap; the MAC's scratch buffer is per thread, so a
+    new one per piece allocates nothing). Chunks may be handled in any order; the
     caller collects the MACs by offset (MacCollector) and condenses them at the end.
     """
 
@@ -378,20 +401,29 @@ class ChunkCipher:
         self.nonce = nonce
         self._aes = algorithms.AES(key)
         self._iv = nonce + nonce
-        self._buf = bytearray(0)
 
-    def _scratch(self, size: int) -> bytearray:
-        if len(self._buf) < size + 16:
-            self._buf = bytearray(size + 16)
-        return self._buf
+    @staticmethod
+    def _scratch(size: int) -> bytearray:
+        buf: bytearray | None = getattr(_SCRATCH, "buf", None)
+        if buf is None or len(buf) < size + 16:
+            buf = _SCRATCH.buf = bytearray(size + 16)
+        return buf
 
     def crypt(self, offset: int, data: bytes | memoryview) -> bytes:
         """CTR-transform ``data`` that sits at ``offset`` in the file."""
+        return self._ctr(offset).update(data)
+
+    def crypt_into(self, offset: int, data: bytes | bytearray | memoryview, out: bytearray) -> int:
+        """``crypt`` written into ``out`` (at least ``len(data) + 15`` bytes; it may be the buffer ``data``
+        views: CTR works in place); returns the byte count. Spares a new buffer per piece."""
+        return self._ctr(offset).update_into(data, out)
+
+    def _ctr(self, offset: int) -> CipherContext:
         enc = Cipher(self._aes, modes.CTR(_ctr_counter(self.nonce, offset))).encryptor()
         skip = offset % 16
         if skip:
             enc.update(bytes(skip))
-        return enc.update(data)
+        return enc
 
     def mac(self, chunk: bytes | memoryview) -> bytes:
         """CBC-MAC of a plaintext chunk; only the last cipher block is kept."""

@@ -28,8 +28,8 @@ Every MEGA name maps to a distinct engine name and back, but not every engine na
 name (``‛‛x`` decodes to ``‛x``, which encodes to ``‛x``). :func:`round_trips` tells the backend which
 engine names it can store without the listed name then differing from the uploaded one.
 
-For the remote option ``encoding: raw`` no mapping is done; :func:`is_representable` says which MEGA names
-can then be used as engine names at all.
+For the remote option ``encoding: raw`` no mapping is done; :func:`is_raw_name` says which names can then
+be used at all.
 """
 
 # This module is about look-alike characters, so its docs and comments show them literally.
@@ -44,6 +44,7 @@ __all__ = [
     "NUL_LOOKALIKE",
     "QUOTE",
     "SLASH_LOOKALIKE",
+    "is_raw_name",
     "is_representable",
     "round_trips",
     "to_engine",
@@ -162,3 +163,19 @@ def is_representable(mega_name: str) -> bool:
     address a different or enclosing path.
     """
     return mega_name not in ("", ".", "..") and "/" not in mega_name and "\x00" not in mega_name
+
+
+# A lone surrogate: a byte of invalid UTF-8 (Python's surrogateescape), or an escape no UTF-8 text can hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_raw_name(name: str) -> bool:
+    """Whether ``encoding: raw`` uses ``name`` as it is, both ways: a MEGA name listed as the engine name,
+    an engine name stored as the MEGA name.
+
+    That takes :func:`is_representable` and valid Unicode: a lone surrogate stands for invalid UTF-8 (a
+    name another client wrote, or a local file name that is not UTF-8), which raw mode can neither list
+    as a name nor write as one that MEGA's apps would show. The backend skips such MEGA nodes with a
+    warning and refuses such engine names with InvalidName.
+    """
+    return is_representable(name) and _SURROGATE.search(name) is None

@@ -19,6 +19,7 @@ protocol dump and never the password: ``Credentials`` and ``Session`` keep their
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -169,10 +170,13 @@ def _session_from_tsid(tsid: bytes, master_key: bytes) -> str:
     return crypto.b64encode(tsid)
 
 
-def login(api: MegaApi, creds: Credentials) -> Session:
+def login(api: MegaApi, creds: Credentials, ask_mfa: Callable[[str], str] | None = None) -> Session:
     """Log in with ``us0`` + ``us`` and decrypt the session; sets ``api.sid`` to the new sid.
 
-    Every call is a login that MEGA counts: callers should go through ``open_session``, which caches.
+    When MEGA wants a two-factor code and ``creds`` has none, ``ask_mfa`` (given the question) is asked for
+    one and ``us`` is sent again with it, as MEGA's apps do; without ``ask_mfa`` that is an AuthError saying
+    to pass ``--mega-2fa``. Every call is a login that MEGA counts: callers should go through
+    ``open_session``, which caches.
     """
     email = creds.email.strip().lower()  # every client lower-cases before us0, us and the v1 hash
     api.sid = None  # us0/us carry no sid, and a dead one would get the whole request refused with ESID
@@ -180,7 +184,14 @@ def login(api: MegaApi, creds: Credentials) -> Session:
     command: dict[str, Any] = {"a": "us", "user": email, "uh": user_hash}
     if creds.mfa is not None:
         command["mfa"] = creds.mfa.strip()
-    answer = _login_call(api, command, creds)
+    try:
+        answer = _login_call(api, command, creds)
+    except AuthError as exc:
+        if code_of(exc) != EMFAREQUIRED or creds.mfa is not None or ask_mfa is None:
+            raise
+        creds = dataclasses.replace(creds, mfa=ask_mfa(f"MEGA two-factor code for {email}: ").strip())
+        command["mfa"] = creds.mfa
+        answer = _login_call(api, command, creds)
 
     wrapped_key = _b64_field(answer, "k")
     if len(wrapped_key) != 16:
@@ -314,9 +325,17 @@ class _Relogin:
     ESID together produce one login. A login that itself meets ESID raises instead of recursing.
     """
 
-    def __init__(self, api: MegaApi, creds: Credentials, cache: SessionCache, session: Session) -> None:
+    def __init__(
+        self,
+        api: MegaApi,
+        creds: Credentials,
+        cache: SessionCache,
+        session: Session,
+        ask_mfa: Callable[[str], str] | None = None,
+    ) -> None:
         self._api = api
         self._creds = creds
+        self._ask_mfa = ask_mfa
         self._cache = cache
         self.session = session
         self._lock = _lock_for(cache.path(api.api_url, creds.email))
@@ -334,7 +353,7 @@ class _Relogin:
                     self.session = cached
                 else:
                     log.info("MEGA session expired or was killed (ESID); logging in again")
-                    self.session = login(self._api, self._creds)
+                    self.session = login(self._api, self._creds, self._ask_mfa)
                     self._cache.save(self._api.api_url, self.session)
             finally:
                 self._busy.active = False
@@ -342,8 +361,11 @@ class _Relogin:
             return self.session.sid
 
 
-def open_session(api: MegaApi, creds: Credentials, cache: SessionCache) -> Session:
-    """The session for ``creds`` on ``api``: resumed from ``cache`` without any request, else a login (saved).
+def open_session(
+    api: MegaApi, creds: Credentials, cache: SessionCache, ask_mfa: Callable[[str], str] | None = None
+) -> Session:
+    """The session for ``creds`` on ``api``: resumed from ``cache`` without any request, else a login (saved;
+    ``ask_mfa`` as for ``login``).
 
     A resumed sid is not checked here: MEGA validates it on the next command, and if it is dead the
     ``relogin`` installed on ``api`` logs in once, saves the new session and resends the command.
@@ -351,12 +373,12 @@ def open_session(api: MegaApi, creds: Credentials, cache: SessionCache) -> Sessi
     with _lock_for(cache.path(api.api_url, creds.email)):
         session = cache.load(api.api_url, creds.email)
         if session is None:
-            session = login(api, creds)
+            session = login(api, creds, ask_mfa)
             cache.save(api.api_url, session)
         else:
             log.debug("resuming cached MEGA session of user %s", session.user_handle)
     api.sid = session.sid
-    relogin: Callable[[], str] = _Relogin(api, creds, cache, session)
+    relogin: Callable[[], str] = _Relogin(api, creds, cache, session, ask_mfa)
     api.relogin = relogin
     return session
 

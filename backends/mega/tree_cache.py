@@ -1,7 +1,8 @@
 """The node tree on disk, so a second command on an unchanged account does not download it again.
 
 One SQLite file per (API URL, account) in ``<state_dir>/mega/trees/`` (0700 directory, 0600 file): the
-decrypted nodes and the ``sc`` sequence number they reflect. The next run loads it and asks ``sc`` for what
+decrypted nodes, the share keys of the account's own shared (exported) folders, and the ``sc`` sequence
+number they reflect. The next run loads it and asks ``sc`` for what
 happened since; an unchanged account costs one small request instead of an ``f`` of the whole tree.
 
 Why the keys are stored unwrapped: the session cache beside it holds the master key, which unwraps all of
@@ -20,7 +21,9 @@ import hashlib
 import logging
 import os
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from backends.private_files import private_dir
 
@@ -30,7 +33,7 @@ __all__ = ["TreeCache"]
 
 log = logging.getLogger(__name__)
 
-_FORMAT = "1"
+_FORMAT = "2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +41,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     handle TEXT PRIMARY KEY, parent TEXT NOT NULL, type INTEGER NOT NULL, name TEXT NOT NULL,
     size INTEGER NOT NULL, ts INTEGER NOT NULL, key BLOB NOT NULL, attrs TEXT NOT NULL, mtime INTEGER
 );
+CREATE TABLE IF NOT EXISTS share_keys (handle TEXT PRIMARY KEY, key BLOB NOT NULL);
 """
 
 _COLUMNS = "handle, parent, type, name, size, ts, key, attrs, mtime"
@@ -53,6 +57,8 @@ class TreeCache:
         self.path = directory / f"{hashlib.sha256(key).hexdigest()[:32]}.sqlite"
         #: the ``sn`` this object last read or wrote: a tree still at it needs no write
         self._saved_sn: str | None = None
+        #: the share keys read by ``load`` (or last written): folder handle -> key
+        self.share_keys: dict[str, bytes] = {}
 
     def _connect(self) -> sqlite3.Connection:
         private_dir(self.directory)
@@ -79,18 +85,30 @@ class TreeCache:
                 return None
             tree = NodeTree(meta["sn"])
             rows = db.execute(f"SELECT {_COLUMNS} FROM nodes").fetchall()
+            shares = db.execute("SELECT handle, key FROM share_keys").fetchall()
         except sqlite3.Error as exc:
             log.warning("ignoring unreadable MEGA tree cache %s (%s)", self.path.name, exc)
             return None
         finally:
             db.close()
-        tree.restore(Node.from_row(row) for row in rows)
+        tree.restore(Node(*row) if not isinstance(row[3], bytes) else Node(*_restored(row)) for row in rows)
         self._saved_sn = tree.sn
+        self.share_keys = {str(handle): bytes(key) for handle, key in shares}
         return tree
 
-    def save(self, tree: NodeTree, *, full: bool = False) -> None:
-        """Write what changed since the last save (everything when ``full``) with the tree's ``sn``."""
-        if not full and not tree.dirty and not tree.removed and self._saved_sn == tree.sn:
+    def save(
+        self, tree: NodeTree, *, full: bool = False, share_keys: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Write what changed since the last save (everything when ``full``) with the tree's ``sn``, and
+        ``share_keys`` when given."""
+        keys_changed = share_keys is not None and dict(share_keys) != self.share_keys
+        if (
+            not full
+            and not keys_changed
+            and not tree.dirty
+            and not tree.removed
+            and self._saved_sn == tree.sn
+        ):
             return
         try:
             db = self._connect()
@@ -101,11 +119,14 @@ class TreeCache:
             db.execute("BEGIN IMMEDIATE")
             if full:
                 db.execute("DELETE FROM nodes")
-                rows = [node.row() for node in tree.nodes.values()]
+                rows = [_storable(node.row()) for node in tree.nodes.values()]
             else:
                 db.executemany("DELETE FROM nodes WHERE handle = ?", [(h,) for h in tree.removed])
-                rows = [tree.nodes[h].row() for h in tree.dirty if h in tree.nodes]
+                rows = [_storable(tree.nodes[h].row()) for h in tree.dirty if h in tree.nodes]
             db.executemany(f"INSERT OR REPLACE INTO nodes ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            if share_keys is not None:
+                db.execute("DELETE FROM share_keys")
+                db.executemany("INSERT INTO share_keys (handle, key) VALUES (?, ?)", list(share_keys.items()))
             db.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                 [("format", _FORMAT), ("sn", tree.sn)],
@@ -121,9 +142,29 @@ class TreeCache:
         tree.dirty.clear()
         tree.removed.clear()
         self._saved_sn = tree.sn
+        if share_keys is not None:
+            self.share_keys = dict(share_keys)
 
     def forget(self) -> None:
         """Remove the cache (after a logout, or when its ``sn`` is too old to catch up from)."""
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
+
+
+def _storable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row SQLite can take: a name holding lone surrogates (invalid UTF-8 written by another client) is
+    not text SQLite can encode, so it is stored as its bytes (``surrogatepass``) and decoded on load."""
+    name = row[3]
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return (*row[:3], name.encode("utf-8", "surrogatepass"), *row[4:])
+    return row
+
+
+def _restored(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    name = row[3]
+    if isinstance(name, bytes):
+        return (*row[:3], name.decode("utf-8", "surrogatepass"), *row[4:])
+    return row

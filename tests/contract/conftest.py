@@ -20,6 +20,9 @@ from backends.base import Backend, Entry
 
 #: Makes one more file named ``path`` even if objects already have that name: (path, data, mtime_ns).
 MakeDuplicate = Callable[[str, bytes, int], Entry]
+#: Renames the directory ``source`` to ``path`` (same parent) even if a directory already has that name, as
+#: another client of a duplicate-names store may: (source, path) -> the renamed directory's Entry.
+MakeDuplicateDir = Callable[[str, str], Entry]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Harness:
     backend: Backend
     #: Required when ``backend.features.duplicate_names``.
     make_duplicate: MakeDuplicate | None = None
+    #: Required when ``backend.features.merge_dirs``.
+    make_duplicate_dir: MakeDuplicateDir | None = None
     #: The storage treats NFC and NFD spellings of a name as the same name (macOS disks, say).
     normalizes_unicode: bool = False
     #: ``about().used``/``objects`` count exactly the files this test stored (a private store).
@@ -57,7 +62,12 @@ def _memory(tmp_path: Path, request: pytest.FixtureRequest) -> Harness:
     # a root below the store's top exercises the root scoping of every operation
     backend = MemoryBackend("mem", "contract/root", store=MemoryStore())
     backend.mkdir("")
-    return Harness(backend=backend, make_duplicate=backend.add_duplicate, exact_usage=True)
+    return Harness(
+        backend=backend,
+        make_duplicate=backend.add_duplicate,
+        make_duplicate_dir=backend.add_duplicate_dir,
+        exact_usage=True,
+    )
 
 
 def _mega(tmp_path: Path, request: pytest.FixtureRequest) -> Harness:
@@ -86,7 +96,12 @@ def _mega(tmp_path: Path, request: pytest.FixtureRequest) -> Harness:
         )
         return backend._entry(node, path)
 
-    return Harness(backend=backend, make_duplicate=make_duplicate)
+    def make_duplicate_dir(source: str, path: str) -> Entry:
+        """A folder renamed with ``a`` to a name another folder has (MEGA does not check names)."""
+        node = backend.account.set_attributes(backend._dir(source), {"n": paths.basename(path)})
+        return backend._entry(node, path)
+
+    return Harness(backend=backend, make_duplicate=make_duplicate, make_duplicate_dir=make_duplicate_dir)
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +166,15 @@ def make_duplicate(harness: Harness) -> MakeDuplicate:
         "a factory for duplicate_names backends must supply make_duplicate"
     )
     return harness.make_duplicate
+
+
+@pytest.fixture
+def make_duplicate_dir(harness: Harness) -> MakeDuplicateDir:
+    """The factory's duplicate-directory maker; skips where the backend cannot merge directories."""
+    if not harness.backend.features.merge_dirs:
+        pytest.skip(f"{harness.backend.type_name}: features.merge_dirs is False")
+    assert harness.make_duplicate_dir is not None, "merge_dirs backends' factories supply make_duplicate_dir"
+    return harness.make_duplicate_dir
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from backends.errors import (
 
 #: conftest.py's duplicate maker: (path, data, mtime_ns) -> the new Entry.
 MakeDuplicate = Callable[[str, bytes, int], Entry]
+#: conftest.py's duplicate-directory maker: (source dir, path) -> the renamed directory's Entry.
+MakeDuplicateDir = Callable[[str, str], Entry]
 
 #: An mtime with nanoseconds, so truncation to microseconds or seconds shows.
 MTIME = 1_600_000_000_123_456_789
@@ -928,3 +930,48 @@ class TestDuplicates:
         for kind in backend.features.hashes:
             assert backend.hash(twins[0], kind) == hashlib.new(kind.value, b"first").hexdigest()
             assert backend.hash(twins[1], kind) == hashlib.new(kind.value, b"second!").hexdigest()
+
+
+# -- merging duplicate directories (backends with features.merge_dirs) ---------------------------------------
+
+
+class TestMergeDirs:
+    @pytest.fixture
+    def twin_dirs(self, backend: Backend, make_duplicate_dir: MakeDuplicateDir) -> tuple[Entry, Entry]:
+        """Two directories both named top/a: the first holds x.txt and sub/deep.txt, the second y.txt and its
+        own x.txt."""
+        put_bytes(backend, "top/a/x.txt", b"first x")
+        put_bytes(backend, "top/a/sub/deep.txt", b"deep")
+        put_bytes(backend, "top/b/y.txt", b"y")
+        put_bytes(backend, "top/b/x.txt", b"second x")
+        (first,) = (e for e in backend.list("top") if e.name == "a")
+        second = make_duplicate_dir("top/b", "top/a")
+        return first, second
+
+    def test_duplicate_dirs_listed_separately(self, backend: Backend, twin_dirs: tuple[Entry, Entry]) -> None:
+        listed = backend.list("top")
+        assert [e.path for e in listed] == ["top/a", "top/a"]
+        assert {e.id for e in listed} == {twin_dirs[0].id, twin_dirs[1].id}
+        with pytest.raises(AmbiguousPath):
+            backend.list("top/a")
+        walked = sorted(e.path for e in backend.walk("top") if not e.is_dir)
+        assert walked == ["top/a/sub/deep.txt", "top/a/x.txt", "top/a/x.txt", "top/a/y.txt"]
+
+    def test_merge_moves_all_into_the_first(self, backend: Backend, twin_dirs: tuple[Entry, Entry]) -> None:
+        backend.merge_dirs(list(twin_dirs))
+        (kept,) = backend.list("top")
+        assert kept.id == twin_dirs[0].id
+        listed = backend.list("top/a")
+        assert sorted(e.name for e in listed) == ["sub", "x.txt", "x.txt", "y.txt"]
+        contents = {read_all(backend, e) for e in listed if e.name == "x.txt"}
+        assert contents == {b"first x", b"second x"}
+        assert read_all(backend, "top/a/y.txt") == b"y"
+        assert read_all(backend, "top/a/sub/deep.txt") == b"deep"
+        with pytest.raises(NotFound):  # the emptied directory is gone (for MEGA: in the Rubbish Bin)
+            backend.open_read(twin_dirs[1])
+
+    def test_merge_refuses_files(self, backend: Backend, twin_dirs: tuple[Entry, Entry]) -> None:
+        put_bytes(backend, "top/f.txt", b"f")
+        with pytest.raises(NotADirectory):
+            backend.merge_dirs([twin_dirs[0], backend.stat("top/f.txt")])
+        assert len(backend.list("top")) == 3

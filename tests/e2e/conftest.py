@@ -8,12 +8,16 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .helpers import STANDARD_DIRS, STANDARD_FILES, Tree, build_tree
+
+if TYPE_CHECKING:
+    from .mega_support import Mega
 
 Arg = str | bytes | os.PathLike[str]
 
@@ -131,3 +135,22 @@ def unprivileged(_userns: tuple[tuple[str, ...] | None, str]) -> tuple[str, ...]
     if prefix is None:
         pytest.skip(f"cannot make file modes apply: {reason}")
     return prefix
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A MEGA emulator on 127.0.0.1 in this process, one per test module (real HTTP, real crypto)."""
+    from backends.mega.emulator import Emulator, EmulatorSettings
+
+    started = Emulator(EmulatorSettings(data_dir=tmp_path_factory.mktemp("mega-e2e"), seed=7))
+    started.start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def mega(emulator: Any, run: Runner) -> Mega:
+    """A fresh account on the module's emulator, as remote ``emu:`` of ``run``."""
+    from .mega_support import mega_remote
+
+    return mega_remote(emulator, run)

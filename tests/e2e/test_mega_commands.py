@@ -8,68 +8,12 @@ in the ``c`` fingerprint (whole seconds) and back.
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from .conftest import Runner
 from .helpers import STANDARD_DIRS, STANDARD_FILES, build_tree
-
-SECOND = 10**9
-
-
-@dataclass
-class Mega:
-    """An account on a running emulator, and a runner whose default config has it as remote ``emu:``."""
-
-    emulator: Any
-    run: Runner
-    password: str
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from backends.mega.emulator import Emulator, EmulatorSettings
-
-    started = Emulator(EmulatorSettings(data_dir=tmp_path_factory.mktemp("mega-e2e"), seed=7))
-    started.start()
-    yield started
-    started.stop()
-
-
-def mega_remote(emulator: Any, run: Runner) -> Mega:
-    email = f"e2e-{secrets.token_hex(5)}@example.com"
-    password = secrets.token_urlsafe(12)
-    emulator.add_account(email, password)
-    run.default_config.parent.mkdir(parents=True, exist_ok=True)
-    run.default_config.write_text(
-        f"remotes:\n  emu:\n    type: mega\n    user: {email}\n    pass: ${{MEGA_PASS}}\n"
-        f"    api_url: {emulator.api_url}\n"
-    )
-    run.env["MEGA_PASS"] = password
-    return Mega(emulator, run, password)
-
-
-@pytest.fixture
-def mega(emulator: Any, run: Runner) -> Mega:
-    return mega_remote(emulator, run)
-
-
-def lsjson(run: Runner, spec: str) -> dict[str, dict[str, Any]]:
-    done = run("lsjson", "-R", spec)
-    assert done.returncode == 0, done.stderr
-    return {item["Path"]: item for item in json.loads(done.stdout)}
-
-
-def mtime_ns_of(item: dict[str, Any]) -> int:
-    import datetime as dt
-
-    stamp = dt.datetime.fromisoformat(item["ModTime"].replace("Z", "+00:00"))
-    return int(stamp.timestamp()) * SECOND + stamp.microsecond * 1000
+from .mega_support import SECOND, Mega, lsjson, mega_remote, mtime_ns_of
 
 
 def test_copy_up_and_back_keeps_content_and_mtimes(mega: Mega, tmp_path: Path) -> None:
@@ -184,8 +128,8 @@ def test_fifty_runs_log_in_once(emulator: Any, run: Runner) -> None:
     mega = mega_remote(emulator, run)
     emulator.set_faults(login_limit=1)
     try:
-        for _ in range(50):
-            done = mega.run("lsf", "emu:")
+        for _ in range(50):  # a second login would be refused (too many logins): every run must resume
+            done = mega.run("ls", "emu:")
             assert done.returncode == 0, done.stderr
     finally:
         emulator.set_faults(login_limit=0)
@@ -197,3 +141,25 @@ def test_wrong_password_is_one_line(mega: Mega) -> None:
     assert "wrong e-mail or password" in done.stderr
     assert "Traceback" not in done.stderr
     assert "not the password" not in done.stderr
+
+
+def test_move_up_and_check_both_ways(mega: Mega, tmp_path: Path) -> None:
+    source = build_tree(tmp_path / "src", {"a.txt": b"alpha", "deep/er/b.bin": bytes(range(256)) * 600})
+    expected = {item.path: item for item in source.values() if not item.is_dir}
+    done = mega.run("move", source.root, "emu:mv", "--delete-empty-src-dirs")
+    assert done.returncode == 0, done.stderr
+    assert not any(p.is_file() for p in source.root.rglob("*"))  # every file left the disk
+    listed = lsjson(mega.run, "emu:mv")
+    for path, item in expected.items():
+        assert listed[path]["Size"] == item.size
+        assert mtime_ns_of(listed[path]) == item.mtime_ns // SECOND * SECOND
+
+    down = tmp_path / "down"
+    assert mega.run("copy", "emu:mv", down).returncode == 0
+    for args in (("check", down, "emu:mv", "--download"), ("check", "emu:mv", down, "--download")):
+        checked = mega.run(*args)
+        assert checked.returncode == 0, checked.stderr
+    (down / "a.txt").write_bytes(b"ALPHA")  # same size, other bytes: only --download sees it
+    checked = mega.run("check", "emu:mv", down, "--download")
+    assert checked.returncode == 1
+    assert "a.txt" in checked.stderr

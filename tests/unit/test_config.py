@@ -893,3 +893,31 @@ def test_write_private_never_writes_through_an_existing_temp_name(
     assert victim.read_text() == "untouched"
     assert (tmp_path / "target").read_bytes() == b"data"
     assert not (tmp_path / f".target.{'01' * 6}.tmp").exists()
+
+
+def test_redacted_hides_a_public_links_key(tmp_path: Path) -> None:
+    from backends import default_registry
+
+    link = "https://mega.nz/folder/abcdEFGH#" + "K" * 22
+    path = write(tmp_path, f"remotes:\n  shared:\n    type: mega\n    link: {link}\n")
+    redacted = load(path, default_registry()).redacted()
+    assert redacted == {"remotes": {"shared": {"type": "mega", "link": "***"}}}
+    assert "K" * 22 not in str(redacted)
+
+
+def test_mega_password_is_accepted_under_either_spelling(tmp_path: Path) -> None:
+    from backends import default_registry
+
+    registry = default_registry()
+    head = "remotes:\n  m:\n    type: mega\n    user: me@example.com\n"
+    for line in ("pass: ${PW}", "password: ${PW}", "pass_command: echo x", "password_command: echo x"):
+        options = load(write(tmp_path, head + f"    {line}\n"), registry, {"PW": SECRET}).remotes["m"].options
+        assert options.password is not None
+        if "${PW}" in line:
+            assert options.password.reveal() == SECRET
+        else:
+            assert options.password.command is not None
+    both = write(tmp_path, head + "    pass: ${PW}\n    password_command: echo x\n")
+    message = error(both, registry, {"PW": SECRET})
+    assert "set either 'pass' or 'pass_command', not both" in message
+    assert SECRET not in message

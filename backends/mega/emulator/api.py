@@ -134,11 +134,11 @@ class Api:
 
     def handle_cs(self, query: dict[str, str], body: bytes | None, hashcash: str | None, urls: Urls) -> Reply:
         settings = self._faults.settings
-        if self._faults.roll(settings.http500_rate):
+        if self._faults.roll(settings.http500_rate, "cs:http500"):
             return Reply(500)
-        if self._faults.roll(settings.eagain_rate):
+        if self._faults.roll(settings.eagain_rate, "cs:eagain"):
             return _bare(codes.EAGAIN)
-        if self._faults.roll(settings.ratelimit_rate):
+        if self._faults.roll(settings.ratelimit_rate, "cs:ratelimit"):
             return _bare(codes.ERATELIMIT)
         batch = self._parse(body)
         if batch is None:
@@ -252,7 +252,7 @@ class Api:
 
     def handle_sc(self, query: dict[str, str], urls: Urls) -> Reply:
         """One ``sc`` poll (``sid`` or ``n`` for a folder link; ``sn`` required)."""
-        if self._faults.roll(self._faults.settings.http500_rate):
+        if self._faults.roll(self._faults.settings.http500_rate, "sc:http500"):
             return Reply(500)
         with self._store.transaction() as tx:
             public = query.get("n")

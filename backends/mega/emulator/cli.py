@@ -41,7 +41,7 @@ _SETTING_FLAGS: tuple[tuple[str, str, str], ...] = (
     ("--eagain-rate", "RATE", "answer this share of API requests with a bare -3 (EAGAIN), 0..1"),
     ("--ratelimit-rate", "RATE", "answer this share of API requests with a bare -4 (ERATELIMIT), 0..1"),
     ("--http500-rate", "RATE", "answer this share of API and transfer requests with HTTP 500"),
-    ("--drop-rate", "RATE", "cut this share of transfer connections halfway through the body"),
+    ("--drop-rate", "RATE", "cut this share of transfers halfway, and lose this share of /cs answers"),
     ("--corrupt-rate", "RATE", "flip a byte in this share of download bodies"),
     ("--bandwidth", "SIZE", "cap all transfers together at SIZE per second (10M = 10 MiB/s; 0 = off)"),
     ("--quota", "SIZE", "storage per account (e.g. 1G; default unlimited)"),

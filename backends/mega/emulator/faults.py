@@ -165,6 +165,7 @@ class Faults:
         self._lock = threading.Lock()
         self._settings = settings
         self._rng = random.Random(settings.seed)
+        self._injected: collections.Counter[str] = collections.Counter()
         self.bandwidth = TokenBucket(lambda: self._settings.bandwidth)
         self.hashcash = HashcashGate()
         self.transfers = TransferMeter(
@@ -184,12 +185,21 @@ class Faults:
             self._settings = dataclasses.replace(self._settings, **changes)
             return self._settings
 
-    def roll(self, rate: float) -> bool:
-        """True with probability ``rate``."""
+    def roll(self, rate: float, fault: str = "") -> bool:
+        """True with probability ``rate``; a True roll is counted under ``fault`` (see ``injected``)."""
         if rate <= 0:
             return False
         with self._lock:
-            return self._rng.random() < rate
+            hit = self._rng.random() < rate
+            if hit and fault:
+                self._injected[fault] += 1
+            return hit
+
+    def injected(self) -> dict[str, int]:
+        """Faults injected so far, by kind (``"cs:eagain"``, ``"download:drop"``, ...): a test that turns
+        faults on can show they really happened, not only that nothing broke."""
+        with self._lock:
+            return dict(self._injected)
 
     def below(self, limit: int) -> int:
         """A seeded integer in [0, limit)."""

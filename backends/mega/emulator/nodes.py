@@ -13,7 +13,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +110,7 @@ class Nodes:
 
     def _link_nodes(self, tx: Tx, link: FolderLink) -> list[Node]:
         nodes = self._tree.subtree(tx, link.root)
-        return [replace(nodes[0], parent=None), *nodes[1:]] if nodes else []
+        return [nodes[0]._replace(parent=None), *nodes[1:]] if nodes else []
 
     def cmd_p(self, tx: Tx, caller: Caller, command: dict[str, Any]) -> dict[str, Any]:
         """Create nodes under ``t``: folders (client temporary handles, in-batch parents via ``p``), files

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 import ssl
+import threading
 from types import TracebackType
 from typing import Any
 
@@ -96,6 +97,8 @@ class Emulator:
         self._main: HttpServer | None = None
         self._plain: HttpServer | None = None
         self._closed = False
+        self._served = {"http": 0, "https": 0}
+        self._served_lock = threading.Lock()
 
     # -- life cycle ------------------------------------------------------------------------------------------
 
@@ -191,6 +194,17 @@ class Emulator:
         """Change fault settings while running (any of ``settings.FAULT_FIELDS``). ValueError otherwise."""
         self._faults.update(**changes)
 
+    def faults_injected(self) -> dict[str, int]:
+        """How many faults of each kind were injected since start (``"cs:eagain"``, ``"upload:drop"``, ...;
+        kinds never injected are absent)."""
+        return self._faults.injected()
+
+    def transfers_served(self) -> dict[str, int]:
+        """Transfer requests (upload pieces and downloads) served since start, by scheme (``http``,
+        ``https``): what shows whether a client asked for ``ssl=2`` URLs."""
+        with self._served_lock:
+            return dict(self._served)
+
     # -- routing ---------------------------------------------------------------------------------------------
 
     def _urls(self, ex: Exchange) -> Urls:
@@ -213,6 +227,11 @@ class Emulator:
                 return
             body = ex.read_body(MAX_BODY)
             reply = self._api.handle_cs(ex.query, body, ex.headers.get("X-Hashcash"), self._urls(ex))
+            if reply.status == 200 and self._faults.roll(self.settings.drop_rate, "cs:drop"):
+                # the batch ran but its answer is lost: only the request id makes a retry safe
+                log.debug("drop fault: the answer to /cs id=%s is lost", ex.query.get("id"))
+                ex.abort()
+                return
             self._send(ex, reply)
         elif path in ("/sc", "/wsc", "/sc/wsc"):
             self._send(ex, self._api.handle_sc(ex.query, self._urls(ex)))
@@ -228,12 +247,18 @@ class Emulator:
         """Serve an upload piece or a download; False when the path is neither."""
         parts = ex.path.split("/")
         if len(parts) == 4 and parts[1] == "ul" and ex.method in ("POST", "PUT"):
+            self._count_transfer(ex)
             self._uploads.receive(ex, parts[2], parts[3])
             return True
         if len(parts) in (3, 4) and parts[1] == "dl" and ex.method in ("GET", "POST"):
+            self._count_transfer(ex)
             self._downloads.send(ex, parts[2], parts[3] if len(parts) == 4 else None)
             return True
         return False
+
+    def _count_transfer(self, ex: Exchange) -> None:
+        with self._served_lock:
+            self._served["https" if ex.tls else "http"] += 1
 
     @staticmethod
     def _send(ex: Exchange, reply: Reply) -> None:

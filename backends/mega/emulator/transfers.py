@@ -234,11 +234,11 @@ class Uploads:
             if len(expected) != crypto.UPLOAD_CHECKSUM_SIZE:
                 self._refuse(ex, EKEY)
                 return
-        if self._faults.roll(settings.http500_rate):
+        if self._faults.roll(settings.http500_rate, "upload:http500"):
             ex.discard_body(DRAIN_LIMIT)
             ex.reply(500, b"", content_type="text/plain")
             return
-        drop_at = self._faults.below(length) if self._faults.roll(settings.drop_rate) else None
+        drop_at = self._faults.below(length) if self._faults.roll(settings.drop_rate, "upload:drop") else None
         stored = self._store_piece(ex, upload, offset, length, expected, drop_at)
         if stored is None:
             return  # connection dropped (fault or client): no answer
@@ -457,11 +457,13 @@ class Downloads:
         and asks again at once must find it already counted.
         """
         settings = self._faults.settings
-        if self._faults.roll(settings.http500_rate):
+        if self._faults.roll(settings.http500_rate, "download:http500"):
             ex.reply(500, b"", content_type="text/plain")
             return
-        drop_at = self._faults.below(count) if self._faults.roll(settings.drop_rate) else None
-        flip_at = self._faults.below(count) if count and self._faults.roll(settings.corrupt_rate) else None
+        dropped = self._faults.roll(settings.drop_rate, "download:drop")
+        drop_at = self._faults.below(count) if dropped else None
+        corrupt = count > 0 and self._faults.roll(settings.corrupt_rate, "download:corrupt")
+        flip_at = self._faults.below(count) if corrupt else None
         ex.start(200, count, content_type="application/octet-stream")
         if drop_at is None and flip_at is None and settings.bandwidth <= 0:
             self._faults.transfers.charge(account, count)

@@ -106,6 +106,47 @@ def test_drop_closes_an_upload_before_its_answer(start_server: StartServer) -> N
         assert replies[0] == b"" and len(replies[1]) == 36
 
 
+def test_drop_loses_a_cs_answer_after_the_batch_ran(start_server: StartServer) -> None:
+    server = start_server()
+    with logged_in(server) as client:
+        root = client.fetch().root().handle
+        body = [{"a": "p", "t": root, "n": [client.folder_node("made, answer lost")[0]]}]
+        server.emulator.set_faults(drop_rate=1.0)
+        with pytest.raises(httpx.TransportError):
+            client.post_cs(body, req_id="dropped-1")
+        server.emulator.set_faults(drop_rate=0.0)
+        assert len(client.fetch().named("made, answer lost")) == 1  # it ran
+        # the retry (same id, same body) gets the lost answer and runs nothing twice
+        retried = client.post_cs(body, req_id="dropped-1")
+        assert retried.json()[0]["f"][0]["t"] == 1
+        assert len(client.fetch().named("made, answer lost")) == 1
+
+
+def test_injected_faults_are_counted_by_kind(start_server: StartServer) -> None:
+    server = start_server()
+    with logged_in(server) as client:
+        info, _key, data, _ = uploaded(client, 1000, 35)
+        assert server.emulator.faults_injected() == {}
+        server.emulator.set_faults(eagain_rate=1.0)
+        for _ in range(3):
+            assert client.post_cs([{"a": "uq"}]).text == "-3"
+        server.emulator.set_faults(eagain_rate=0.0, http500_rate=1.0)
+        assert client.post_cs([{"a": "uq"}]).status_code == 500
+        with pytest.raises(httpx.HTTPStatusError):
+            client.fetch_range(info["g"], 0, len(data) - 1)
+        server.emulator.set_faults(http500_rate=0.0, drop_rate=1.0)
+        with pytest.raises(httpx.TransportError):
+            client.post_cs([{"a": "uq"}])
+        server.emulator.set_faults(drop_rate=0.0)
+        assert client.post_cs([{"a": "uq"}]).status_code == 200
+    assert server.emulator.faults_injected() == {
+        "cs:eagain": 3,
+        "cs:http500": 1,
+        "download:http500": 1,
+        "cs:drop": 1,
+    }
+
+
 def test_corrupt_download_fails_the_mac(start_server: StartServer) -> None:
     server = start_server()
     with logged_in(server) as client:
