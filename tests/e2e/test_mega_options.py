@@ -8,8 +8,6 @@ unless a test gives it a terminal, so nothing here can wait for input.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import os
 import pty
@@ -24,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from backends.mega.emulator.tls import self_signed
 
 from .conftest import SYNCER, Runner
 from .helpers import assert_one_error_line, build_tree
@@ -361,41 +361,6 @@ def test_debug_logs_commands_and_answers_but_no_secret(emulator: Any, run: Runne
 # -- use_https ----------------------------------------------------------------------------------------------
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by its own key (the test's private CA), and that key (PEM)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "syncer test emulator")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def tls_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
     """An emulator serving its API over TLS (transfers: https with ``ssl=2``, else a plain listener), and
@@ -403,7 +368,7 @@ def tls_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any
     from backends.mega.emulator import Emulator, EmulatorSettings
 
     directory = tmp_path_factory.mktemp("mega-tls")
-    cert, key = _self_signed(directory)
+    cert, key = self_signed(directory)
     started = Emulator(EmulatorSettings(data_dir=directory / "data", seed=12, tls_cert=cert, tls_key=key))
     started.start()
     yield started, cert
