@@ -83,6 +83,15 @@ def start_emulator(data_dir: Path, config: Path, password: str) -> tuple[subproc
         text=True,
         env={**os.environ, "BENCH_EMULATOR_PASSWORD": password},
     )  # fmt: skip
+    api_url = api_url_of(process)
+    if api_url is None:
+        process.kill()
+        raise BenchError("the emulator did not start")
+    return process, api_url
+
+
+def api_url_of(process: subprocess.Popen[str], timeout_s: float = 60) -> str | None:
+    """The API URL a starting emulator prints on its stdout; None if it exits or prints none in time."""
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
     stdout = process.stdout
@@ -93,7 +102,7 @@ def start_emulator(data_dir: Path, config: Path, password: str) -> tuple[subproc
         lines.put("")
 
     threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
             line = lines.get(timeout=1)
@@ -101,11 +110,10 @@ def start_emulator(data_dir: Path, config: Path, password: str) -> tuple[subproc
             continue
         found = re.search(r"https?://\S+/", line)
         if found:
-            return process, found.group(0)
+            return found.group(0)
         if not line and process.poll() is not None:
             break
-    process.kill()
-    raise BenchError("the emulator did not start")
+    return None
 
 
 # -- client processes ---------------------------------------------------------------------------------------

@@ -46,15 +46,12 @@ import argparse
 import hashlib
 import os
 import platform
-import queue
 import random
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -63,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench_emulator import Api
+from bench_emulator import Api, api_url_of
 from bench_listing import BenchError, clean_env, emit_record, find_binaries, tool_version
 from bench_transfer import (
     BIG_1G,
@@ -130,11 +127,10 @@ def emulator(data_dir: Path, password: str, scratch: Path) -> Iterator[str]:
             env={**os.environ, PASSWORD_VAR: password},
         )  # fmt: skip
     try:
-        try:
-            api_url = _api_url_of(process)
-        except BenchError:
+        api_url = api_url_of(process)
+        if api_url is None:
             lines = errors.read_text(errors="replace").strip().splitlines()
-            raise BenchError(f"the emulator did not start: {lines[-1] if lines else 'no output'}") from None
+            raise BenchError(f"the emulator did not start: {lines[-1] if lines else 'no output'}")
         yield api_url
     finally:
         process.terminate()
@@ -143,31 +139,6 @@ def emulator(data_dir: Path, password: str, scratch: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _api_url_of(process: subprocess.Popen[str]) -> str:
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = process.stdout
-    assert stdout is not None
-
-    def pump() -> None:
-        for line in stdout:
-            lines.put(line)
-        lines.put("")
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            continue
-        found = re.match(r"api_url: (https?://\S+/)", line)
-        if found:
-            return found.group(1)
-        if not line and process.poll() is not None:
-            break
-    raise BenchError("no API URL")
 
 
 def rclone_obscure(rclone: Path, secret: str, env: Mapping[str, str]) -> str:

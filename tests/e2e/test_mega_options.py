@@ -60,16 +60,6 @@ def syncer(
     )
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from backends.mega.emulator import Emulator, EmulatorSettings
-
-    started = Emulator(EmulatorSettings(data_dir=tmp_path_factory.mktemp("mega-options"), seed=11))
-    started.start()
-    yield started
-    started.stop()
-
-
 # -- flags and environment ----------------------------------------------------------------------------------
 
 
