@@ -530,7 +530,7 @@ def bench_listing(bench: Bench, selected: Sequence[str], state_dir: Path) -> lis
         outcomes.append(outcome)
     if "list-100k-warm" in selected:
         bench.quiet("syncer", "lsf", "-R", "emu:")  # leaves the cache in place
-        if not any(cache.glob("*.sqlite")):
+        if not any(cache.glob("*.tree")):
             raise BenchError(f"syncer left no tree cache in {cache}")
         series = {"syncer": Series()}
         for _, timed in bench.rounds():

@@ -159,7 +159,7 @@ class MegaAccount:
             raise BackendError("MEGA sent a tree without a Cloud Drive")
         log.debug("MEGA tree fetched: %d nodes in %.2fs", len(tree), time.monotonic() - started)
         assert self._cache is not None
-        self._cache.save(tree, full=True, share_keys=self.keyring.share_keys)
+        self._cache.save(tree, share_keys=self.keyring.share_keys)
         return tree
 
     def _catch_up(self, tree: NodeTree) -> None:
