@@ -113,6 +113,8 @@ class LsfFormat:
         return "h" in self.format
 
     def line(self, entry: Entry, hash_of: HashLookup | None = None) -> str:
+        if self.format == "p" and not self.absolute and not self.csv:  # the default, as big listings use it
+            return f"{entry.path}/\n" if entry.is_dir and self.dir_slash else f"{entry.path}\n"
         fields: list[str] = []
         for char in self.format:
             if char == "p":

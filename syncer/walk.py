@@ -102,8 +102,9 @@ def walk(
 def _directory(
     backend: Backend, directory: str, entries: list[Entry], rules: Filter | None
 ) -> tuple[list[Entry], Filter | None]:
+    cut = len(directory) + 1 if directory else 0  # every entry's path is ``directory``/name
     inner, excluded = enter(
-        rules, directory, lambda: {e.name for e in entries}, reader_for(backend, directory)
+        rules, directory, lambda: {e.path[cut:] for e in entries}, reader_for(backend, directory)
     )
     if excluded:
         return [], None

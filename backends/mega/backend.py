@@ -32,7 +32,17 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from backends import paths
-from backends.base import Backend, BinaryReader, Entry, Features, HashType, Target, Usage, depth_first
+from backends.base import (
+    NO_HASHES,
+    Backend,
+    BinaryReader,
+    Entry,
+    Features,
+    HashType,
+    Target,
+    Usage,
+    depth_first,
+)
 from backends.errors import (
     AlreadyExists,
     AmbiguousPath,
@@ -377,11 +387,35 @@ class MegaBackend(Backend):
     def list(self, directory: str) -> builtins.list[Entry]:
         with self.account.lock:
             node = self._dir(directory)
+            children = self.account.tree.children_of(node.handle)
+            if self._raw:
+                return [
+                    self._entry(child, paths.join(directory, name))
+                    for child in children
+                    if (name := self._listed_name(child)) is not None
+                ]
+            # _entry inlined: a listing of a big account runs this once per node
+            prefix = f"{directory}/" if directory else ""
             entries = []
-            for child in self.account.tree.children_of(node.handle):
-                name = self._listed_name(child)
-                if name is not None:
-                    entries.append(self._entry(child, paths.join(directory, name)))
+            for child in children:
+                if child.type != FILE:
+                    entries.append(
+                        Entry(
+                            prefix + child.engine_name, True, -1, child.ts * _SECOND, NO_HASHES, child.handle
+                        )
+                    )
+                else:
+                    seconds = child.mtime if child.mtime is not None else child.ts
+                    entries.append(
+                        Entry(
+                            prefix + child.engine_name,
+                            False,
+                            child.size,
+                            seconds * _SECOND,
+                            NO_HASHES,
+                            child.handle,
+                        )
+                    )
             return entries
 
     def stat(self, path: str) -> Entry:

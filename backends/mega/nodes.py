@@ -324,11 +324,19 @@ class NodeTree:
     def restore(self, nodes: Iterable[Node]) -> None:
         """Fill an empty tree from the cache: no versions can be among the nodes, nothing becomes dirty."""
         by_handle, children = self.nodes, self.children
-        for node in nodes:  # _link and _note_root inlined: this runs once per cached node
-            by_handle[node.handle] = node
-            if node.parent:
-                same = children.setdefault(node.parent, {}).setdefault(node.engine_name, [])
-                same.append(node.handle)
+        for node in nodes:  # _link and _note_root inlined, no setdefault defaults: once per cached node
+            handle, parent = node.handle, node.parent
+            by_handle[handle] = node
+            if parent:
+                siblings = children.get(parent)
+                if siblings is None:
+                    children[parent] = {node.engine_name: [handle]}
+                    continue
+                same = siblings.get(node.engine_name)
+                if same is None:
+                    siblings[node.engine_name] = [handle]
+                else:
+                    same.append(handle)
             elif node.type in (ROOT, RUBBISH):
                 self._note_root(node)
 
