@@ -324,6 +324,60 @@ def _transfer_args(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _bisync_args(sub: argparse.ArgumentParser) -> None:
+    """bisync: rclone bisync's flags where they fit."""
+    sub.add_argument("path1")
+    sub.add_argument("path2")
+    sub.add_argument(
+        "--resync", action="store_true", help="first run or recovery: the union of both sides, newer wins"
+    )
+    sub.add_argument(
+        "--max-delete",
+        type=int,
+        default=50,
+        metavar="PERCENT",
+        help="abort, changing nothing, if either side would lose more than PERCENT%% of its files (50)",
+    )
+    sub.add_argument("--force", action="store_true", help="go ahead despite the safety checks")
+    sub.add_argument(
+        "--check-access",
+        action="store_true",
+        help="abort unless the --check-filename files match on both sides",
+    )
+    sub.add_argument("--check-filename", default="RCLONE_TEST", metavar="NAME", help="(RCLONE_TEST)")
+    sub.add_argument(
+        "--conflict-resolve",
+        choices=["none", "newer", "older", "larger", "smaller", "path1", "path2"],
+        default="none",
+        help="which version of a conflict wins (none: keep both)",
+    )
+    sub.add_argument(
+        "--conflict-loser",
+        choices=["num", "pathname", "delete"],
+        default="num",
+        help="what happens to a conflict's loser (num: renamed NAME.conflictN)",
+    )
+    sub.add_argument(
+        "--conflict-suffix", default="conflict", metavar="SUFFIX[,SUFFIX2]", help="for renamed conflicts"
+    )
+    sub.add_argument(
+        "--compare", default="size,modtime", metavar="LIST", help="what makes a file changed (size,modtime)"
+    )
+    sub.add_argument("--size-only", action="store_true", help="same as --compare size")
+    sub.add_argument("--checksum", action="store_true", help="same as --compare size,checksum")
+    sub.add_argument(
+        "--modify-window",
+        type=_duration,
+        metavar="DURATION",
+        help="times this close are the same (max precision)",
+    )
+    sub.add_argument(
+        "-P", "--progress", action="store_true", help="show progress (plain lines without a tty)"
+    )
+    sub.add_argument("--bwlimit", type=_rate, metavar="RATE", help="total bandwidth limit, e.g. 10M (MiB/s)")
+    sub.add_argument("--low-level-retries", type=int, default=10, metavar="N", help="per operation (10)")
+
+
 def _check_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("source")
     sub.add_argument("dest")
@@ -416,6 +470,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "copy": ("Copy files from source to dest, skipping identical files.", _transfer_args),
     "sync": ("Make source and dest identical, modifying destination only.", _transfer_args),
     "move": ("Move files from source to dest.", _transfer_args),
+    "bisync": ("Bidirectional sync between two paths, keeping what changed on either side.", _bisync_args),
     "check": ("Checks the files in the source and destination match.", _check_args),
     "copyto": ("Copy one file from source to dest, skipping identical files.", _one_file_args),
     "moveto": ("Move one file from source to dest.", _one_file_args),
@@ -570,6 +625,46 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
     )
 
 
+def _run_bisync(args: argparse.Namespace, rt: Any) -> int:
+    from .bisync import BisyncOptions, run_bisync
+    from .bisync.deltas import CompareSpec
+    from .bisync.reconcile import ConflictLoser, ConflictOptions, ConflictResolve
+    from .config import state_dir
+
+    compare_text = "size" if args.size_only else "size,checksum" if args.checksum else args.compare
+    try:
+        compare = CompareSpec.parse(compare_text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not 0 <= args.max_delete <= 100:
+        raise UsageError(f"--max-delete is a percentage (0-100), got {args.max_delete}")
+    suffixes = [s.strip() for s in args.conflict_suffix.split(",")]
+    if len(suffixes) not in (1, 2) or not all(suffixes):
+        raise UsageError(f"--conflict-suffix takes one or two suffixes, not {args.conflict_suffix!r}")
+    options = BisyncOptions(
+        state_dir=state_dir(os.environ),
+        resync=args.resync,
+        dry_run=rt.dry_run,
+        force=args.force,
+        max_delete_percent=args.max_delete,
+        check_access=args.check_access,
+        check_filename=args.check_filename,
+        conflicts=ConflictOptions(
+            ConflictResolve(args.conflict_resolve),
+            ConflictLoser(args.conflict_loser),
+            (suffixes[0], suffixes[-1]),
+        ),
+        compare=compare,
+        modify_window_ns=None if args.modify_window is None else int(args.modify_window * 1e9),
+        transfers=rt.transfers,
+        checkers=rt.checkers,
+        low_level_retries=args.low_level_retries,
+        bwlimit=args.bwlimit,
+        progress=args.progress,
+    )
+    return run_bisync(rt, args.path1, args.path2, options)
+
+
 def _run_dedupe(args: argparse.Namespace, rt: Any) -> None:
     from .dedupe import DedupeMode, DedupeOptions, run_dedupe
 
@@ -616,6 +711,8 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         from .sync_commands import run_transfer
 
         return run_transfer(rt, args.source, args.dest, Mode(name), _sync_options(args, rt))
+    if name == "bisync":
+        return _run_bisync(args, rt)
     if name == "cleanup":
         fc.cmd_cleanup(rt, args.path, older_than_s=args.older_than)
         return None

@@ -1,0 +1,183 @@
+"""``syncer bisync PATH1 PATH2``: lock the pair, list both sides, find each side's changes since the last
+agreement, check the safety gates, reconcile, and carry the plan out while recording it.
+
+Unlike rclone bisync, nothing here ever demands a ``--resync`` after a failure: an aborted run changed
+nothing, an interrupted one recorded exactly what it did, and either way the next run starts from there.
+Only the very first run of a pair needs ``--resync``, because without a past agreement a file missing on
+one side cannot be told apart from a file deleted there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from backends import Backend, HashType
+
+from ..bwlimit import BandwidthLimit
+from ..compare import CompareOptions, common_hash, effective_window
+from ..debris import Disposal, DisposalMode
+from ..errors import SafetyAbort, UsageError
+from ..progress import Reporter
+from ..runtime import Runtime
+from .deltas import CompareSpec, renames, side_deltas
+from .listing import SideListing, add_hashes, list_side
+from .propagate import Propagation, propagate
+from .reconcile import ConflictOptions, Plan, reconcile, resync_plan
+from .safety import access_problem, safety_problems
+from .state import PairState
+
+__all__ = ["BisyncOptions", "run_bisync"]
+
+log = logging.getLogger("syncer.bisync")
+
+
+@dataclass(frozen=True)
+class BisyncOptions:
+    """Everything bisync takes besides its two paths; built by the CLI."""
+
+    state_dir: str
+    resync: bool = False
+    dry_run: bool = False
+    force: bool = False
+    max_delete_percent: int = 50
+    check_access: bool = False
+    check_filename: str = "RCLONE_TEST"
+    conflicts: ConflictOptions = field(default_factory=ConflictOptions)
+    compare: CompareSpec = field(default_factory=CompareSpec)
+    modify_window_ns: int | None = None
+    transfers: int = 4
+    checkers: int = 8
+    low_level_retries: int = 10
+    bwlimit: float | None = None
+    progress: bool = False
+
+
+def _identity(backend: Backend) -> str:
+    """How the pair's state names a side: the remote and path, or the absolute local path."""
+    return backend.describe() if backend.name else os.path.abspath(backend.describe())
+
+
+def _overlap(a: Backend, b: Backend) -> bool:
+    common = a.common_root(b)
+    return common is not None and common in (a.root, b.root)
+
+
+def _hash_kind(backend: Backend, other: Backend) -> HashType | None:
+    """The hash a side is compared with under ``--compare checksum``: one both sides share, else its own."""
+    shared = common_hash(backend.features, other.features)
+    if shared is not None:
+        return shared
+    for kind in (HashType.SHA256, HashType.SHA1, HashType.MD5):
+        if kind in backend.features.hashes:
+            return kind
+    return None
+
+
+def _list_both(rt: Runtime, sides: dict[int, Backend], options: BisyncOptions) -> dict[int, SideListing]:
+    def one(side: int) -> SideListing:
+        backend = sides[side]
+        with rt.located(backend):
+            listing = list_side(backend, rules=rt.rules, stats=rt.stats, side=f"path{side}")
+        if options.compare.checksum:
+            kind = _hash_kind(backend, sides[3 - side])
+            if kind is None:
+                log.warning(
+                    "%s: no hash to compare with; --compare checksum ignored there", backend.describe()
+                )
+            else:
+                add_hashes(backend, listing, kind, rt.stats, rt.workers(options.checkers, backend))
+        return listing
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.submit(one, 1), pool.submit(one, 2)
+        return {1: first.result(), 2: second.result()}
+
+
+def _describe(plan: Plan, sides: dict[int, Backend]) -> list[str]:
+    from .reconcile import Conflict, CopyFile, DeleteFile, MakeDir, RemoveDir, RenameFile
+
+    lines = []
+    for action in plan.actions:
+        if isinstance(action, CopyFile):
+            target = sides[3 - action.source].describe(action.path)
+            lines.append(f"{target}: copy from path{action.source} ({action.why})")
+        elif isinstance(action, DeleteFile):
+            lines.append(
+                f"{sides[action.side].describe(action.path)}: delete (deleted on path{3 - action.side})"
+            )
+        elif isinstance(action, RenameFile):
+            lines.append(f"{sides[action.side].describe(action.old)}: rename to {action.new}")
+        elif isinstance(action, MakeDir):
+            lines.append(f"{sides[action.side].describe(action.path)}: make directory")
+        elif isinstance(action, RemoveDir):
+            lines.append(f"{sides[action.side].describe(action.path)}: remove directory")
+        elif isinstance(action, Conflict):
+            lines.append(f"{action.path}: conflict ({action.why})")
+    return lines
+
+
+def run_bisync(rt: Runtime, path1: str, path2: str, options: BisyncOptions) -> int:
+    """The bisync command; returns its exit code (errors were logged as they happened)."""
+    sides = {1: rt.writable(rt.open(path1)), 2: rt.writable(rt.open(path2))}
+    if _overlap(sides[1], sides[2]):
+        raise UsageError(
+            f"{sides[1].describe()} and {sides[2].describe()} overlap: bisync needs two separate trees"
+        )
+    state = PairState(options.state_dir, _identity(sides[1]), _identity(sides[2]))
+    state.lock()
+    try:
+        if not options.resync and not state.exists:
+            first = f"{sides[1].describe()} and {sides[2].describe()}"
+            raise UsageError(f"no earlier bisync of {first}: run it once with --resync")
+        agreed = {} if options.resync else state.load()
+        listings = _list_both(rt, sides, options)
+        if options.check_access:
+            problem = access_problem(listings[1], listings[2], options.check_filename)
+            if problem is not None:
+                raise SafetyAbort(f"{problem}; nothing was changed")
+        window = effective_window(
+            CompareOptions(modify_window_ns=options.modify_window_ns), sides[1].features, sides[2].features
+        )
+        if options.resync:
+            plan = resync_plan(listings[1], listings[2], window)
+        else:
+            deltas = {s: side_deltas(agreed, s, listings[s], options.compare) for s in (1, 2)}
+            if not options.force:
+                problems = safety_problems(
+                    agreed,
+                    {s: (listings[s], deltas[s]) for s in (1, 2)},
+                    max_delete_percent=options.max_delete_percent,
+                )
+                if problems:
+                    raise SafetyAbort(f"{'; '.join(problems)}; nothing was changed (--force to go ahead)")
+            plan = reconcile(
+                deltas[1],
+                deltas[2],
+                listings[1],
+                listings[2],
+                renames1=renames(deltas[1], 1, listings[1]),
+                renames2=renames(deltas[2], 2, listings[2]),
+                conflicts=options.conflicts,
+                window_ns=window,
+            )
+        if options.dry_run:
+            for line in _describe(plan, sides):
+                log.warning("%s: Skipped as --dry-run is set", line)
+            return rt.stats.exit_code()
+        if options.resync:
+            state.start_resync()
+        propagation = Propagation(
+            transfers=rt.workers(options.transfers, sides[1], sides[2]),
+            low_level_retries=options.low_level_retries,
+            disposal=Disposal(DisposalMode.DEBRIS, day=Disposal.today()),
+            limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
+        )
+        with Reporter(rt.stats, progress=options.progress):
+            propagate(plan, sides, listings, state, propagation, rt.stats)
+    finally:
+        state.close()
+    log.info("%s", rt.stats.summary())
+    return rt.stats.exit_code()
