@@ -33,6 +33,7 @@ def test_each_command_parses_with_only_its_own_parser(name: str) -> None:
         "copy": two,
         "sync": two,
         "move": two,
+        "bisync": two,
         "check": two,
         "version": [],
         "config": ["path"],
