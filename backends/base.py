@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, Self, Typ
 
 if TYPE_CHECKING:
     import datetime
+    from threading import Event
 
 from . import paths
 from .errors import (
@@ -120,6 +121,7 @@ class Features:
     the interpreter), so the engine uses one worker unless told otherwise. ``merge_dirs`` means ``merge_dirs``
     folds directories that share a name into one (backends with ``duplicate_names``). ``read_only`` means
     every write raises ReadOnly (a public link), so commands refuse such a destination before they start.
+    ``change_notify`` means ``watch`` reports changes as they happen (else a watcher has to poll).
     """
 
     hashes: frozenset[HashType] = frozenset()
@@ -138,6 +140,7 @@ class Features:
     serial_io: bool = False
     read_only: bool = False
     merge_dirs: bool = False
+    change_notify: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +398,12 @@ class Backend(abc.ABC):
         """Empty the backend's trash (``features.trash``); only what was trashed ``older_than_s`` ago, if
         set."""
         raise NotSupported(f"{self.type_name} has no trash")
+
+    def watch(self, notify: Callable[[str], None], stop: Event) -> None:
+        """Call ``notify(path)`` (a path under the root, or "" when unknown) whenever something under the
+        root may have changed, until ``stop`` is set; blocks the calling thread (``features.change_notify``).
+        Changes this backend made itself may be reported too. A failure of the channel raises its error."""
+        raise NotSupported(f"{self.type_name} cannot report changes")
 
     def merge_dirs(self, dirs: Sequence[Entry]) -> None:
         """Move everything inside ``dirs[1:]`` into ``dirs[0]`` and remove the emptied directories

@@ -15,9 +15,10 @@ import itertools
 import logging
 import os
 import stat as stat_module
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from threading import Event
 from types import TracebackType
 from typing import IO, ClassVar
 
@@ -172,6 +173,7 @@ class LocalBackend(Backend):
         server_side_dir_move=True,
         unknown_size_put=True,
         serial_io=True,
+        change_notify=True,
     )
 
     def __init__(self, name: str, root: str, options: LocalOptions | None = None) -> None:
@@ -424,6 +426,38 @@ class LocalBackend(Backend):
             self.remove(src_path)
             return entry
         return self.stat(dst_path)
+
+    def watch(self, notify: Callable[[str], None], stop: Event) -> None:
+        """Through watchdog (inotify on Linux): every event under the root but syncer's own temp files."""
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        root = self.root
+
+        def relative(path: str | bytes) -> str | None:
+            text = os.fsdecode(path)
+            if os.path.basename(text).startswith(TEMP_PREFIX):
+                return None
+            inside = os.path.relpath(text, root)
+            return "" if inside == "." else None if inside.startswith("..") else inside.replace(os.sep, "/")
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return  # reads change nothing
+                for path in (event.src_path, getattr(event, "dest_path", "")):
+                    if path and (inside := relative(path)) is not None:
+                        notify(inside)
+
+        observer = Observer()
+        with _os_errors("", directory=True):
+            observer.schedule(Handler(), root, recursive=True)
+            observer.start()
+        try:
+            stop.wait()
+        finally:
+            observer.stop()
+            observer.join(timeout=10)
 
     def move_dir(self, src: str, dst: str) -> None:
         self._known_dirs.clear()

@@ -376,6 +376,9 @@ def _bisync_args(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--bwlimit", type=_rate, metavar="RATE", help="total bandwidth limit, e.g. 10M (MiB/s)")
     sub.add_argument("--low-level-retries", type=int, default=10, metavar="N", help="per operation (10)")
+    sub.add_argument(
+        "--watch", action="store_true", help="keep running: bisync again after each settled burst of changes"
+    )
 
 
 def _check_args(sub: argparse.ArgumentParser) -> None:
@@ -661,6 +664,7 @@ def _run_bisync(args: argparse.Namespace, rt: Any) -> int:
         low_level_retries=args.low_level_retries,
         bwlimit=args.bwlimit,
         progress=args.progress,
+        watch=args.watch,
     )
     return run_bisync(rt, args.path1, args.path2, options)
 

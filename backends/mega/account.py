@@ -214,6 +214,18 @@ class MegaAccount:
         self.open()
         return self.api.call(command)
 
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for action packets and apply them to the tree; True if any came.
+        Packets for this client's own changes count too (they change nothing, being applied already)."""
+        tree = self.tree
+        answer = self.api.wait_for_packets(tree.sn, timeout)
+        packets = answer.get("a")
+        with self.lock:
+            if packets:
+                tree.apply_packets(packets, self.keyring)
+            tree.sn = str(answer.get("sn", tree.sn))
+        return bool(packets)
+
     def _command(self, command: dict[str, Any]) -> Any:
         """A command that changes the account."""
         self._writable()

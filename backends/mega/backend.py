@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from threading import Event
 from typing import Any, ClassVar, Literal
 
 from backends import paths
@@ -73,6 +74,8 @@ log = logging.getLogger(__name__)
 DEBRIS = "SyncDebris"
 
 _SECOND = 1_000_000_000
+#: how long one wait on the sc channel lasts before ``watch`` checks whether it should stop
+_WATCH_POLL_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class MegaBackend(Backend):
         unknown_size_put=False,
         fast_walk=True,
         merge_dirs=True,
+        change_notify=True,
     )
 
     def __init__(
@@ -193,6 +197,15 @@ class MegaBackend(Backend):
             return super().describe(path)
         inside = "/".join(p for p in (self.root, path) if p)
         return f"{link.public_part()}/{inside}" if inside else link.public_part()
+
+    def watch(self, notify: Callable[[str], None], stop: Event) -> None:
+        """Through the ``sc`` action-packet channel (long polls of a few seconds, so ``stop`` is noticed): the
+        account's tree is brought up to date from each batch of packets before ``notify`` hears of it, so a
+        listing made after the notice sees the change."""
+        account = self.account
+        while not stop.is_set():
+            if account.wait_for_changes(timeout=_WATCH_POLL_S):
+                notify("")
 
     def public_link(self, path: str, *, unlink: bool = False) -> str:
         node, _ = self._target(path)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from backends import Backend, HashType
+from backends.errors import BackendError
 
 from ..bwlimit import BandwidthLimit
 from ..compare import CompareOptions, common_hash, effective_window
@@ -28,6 +30,7 @@ from .propagate import Propagation, propagate
 from .reconcile import ConflictOptions, Plan, reconcile, resync_plan
 from .safety import access_problem, safety_problems
 from .state import PairState
+from .watch import Watcher, WatchTiming, interrupt_sets
 
 __all__ = ["BisyncOptions", "run_bisync"]
 
@@ -53,6 +56,8 @@ class BisyncOptions:
     low_level_retries: int = 10
     bwlimit: float | None = None
     progress: bool = False
+    watch: bool = False
+    watch_timing: WatchTiming = field(default_factory=WatchTiming)
 
 
 def _identity(backend: Backend) -> str:
@@ -132,52 +137,112 @@ def run_bisync(rt: Runtime, path1: str, path2: str, options: BisyncOptions) -> i
         if not options.resync and not state.exists:
             first = f"{sides[1].describe()} and {sides[2].describe()}"
             raise UsageError(f"no earlier bisync of {first}: run it once with --resync")
-        agreed = {} if options.resync else state.load()
-        listings = _list_both(rt, sides, options)
-        if options.check_access:
-            problem = access_problem(listings[1], listings[2], options.check_filename)
-            if problem is not None:
-                raise SafetyAbort(f"{problem}; nothing was changed")
-        window = effective_window(
-            CompareOptions(modify_window_ns=options.modify_window_ns), sides[1].features, sides[2].features
-        )
-        if options.resync:
-            plan = resync_plan(listings[1], listings[2], window)
-        else:
-            deltas = {s: side_deltas(agreed, s, listings[s], options.compare) for s in (1, 2)}
-            if not options.force:
-                problems = safety_problems(
-                    agreed,
-                    {s: (listings[s], deltas[s]) for s in (1, 2)},
-                    max_delete_percent=options.max_delete_percent,
-                )
-                if problems:
-                    raise SafetyAbort(f"{'; '.join(problems)}; nothing was changed (--force to go ahead)")
-            plan = reconcile(
-                deltas[1],
-                deltas[2],
-                listings[1],
-                listings[2],
-                renames1=renames(deltas[1], 1, listings[1]),
-                renames2=renames(deltas[2], 2, listings[2]),
-                conflicts=options.conflicts,
-                window_ns=window,
-            )
-        if options.dry_run:
-            for line in _describe(plan, sides):
-                log.warning("%s: Skipped as --dry-run is set", line)
-            return rt.stats.exit_code()
-        if options.resync:
-            state.start_resync()
-        propagation = Propagation(
-            transfers=rt.workers(options.transfers, sides[1], sides[2]),
-            low_level_retries=options.low_level_retries,
-            disposal=Disposal(DisposalMode.DEBRIS, day=Disposal.today()),
-            limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
-        )
-        with Reporter(rt.stats, progress=options.progress):
-            propagate(plan, sides, listings, state, propagation, rt.stats)
+        if options.watch and not options.dry_run:
+            return _watch(rt, sides, state, options)
+        _one_pass(rt, sides, state, options, resync=options.resync)
     finally:
         state.close()
-    log.info("%s", rt.stats.summary())
+    if not options.dry_run:
+        log.info("%s", rt.stats.summary())
+    return rt.stats.exit_code()
+
+
+def _one_pass(
+    rt: Runtime,
+    sides: dict[int, Backend],
+    state: PairState,
+    options: BisyncOptions,
+    *,
+    resync: bool,
+    cancel: threading.Event | None = None,
+) -> None:
+    """List, check, reconcile and propagate once; SafetyAbort (nothing changed) when a gate objects."""
+    agreed = {} if resync else state.load()
+    listings = _list_both(rt, sides, options)
+    if options.check_access:
+        problem = access_problem(listings[1], listings[2], options.check_filename)
+        if problem is not None:
+            raise SafetyAbort(f"{problem}; nothing was changed")
+    window = effective_window(
+        CompareOptions(modify_window_ns=options.modify_window_ns), sides[1].features, sides[2].features
+    )
+    if resync:
+        plan = resync_plan(listings[1], listings[2], window)
+    else:
+        deltas = {s: side_deltas(agreed, s, listings[s], options.compare) for s in (1, 2)}
+        if not options.force:
+            problems = safety_problems(
+                agreed,
+                {s: (listings[s], deltas[s]) for s in (1, 2)},
+                max_delete_percent=options.max_delete_percent,
+            )
+            if problems:
+                raise SafetyAbort(f"{'; '.join(problems)}; nothing was changed (--force to go ahead)")
+        plan = reconcile(
+            deltas[1],
+            deltas[2],
+            listings[1],
+            listings[2],
+            renames1=renames(deltas[1], 1, listings[1]),
+            renames2=renames(deltas[2], 2, listings[2]),
+            conflicts=options.conflicts,
+            window_ns=window,
+        )
+    if options.dry_run:
+        for line in _describe(plan, sides):
+            log.warning("%s: Skipped as --dry-run is set", line)
+        return
+    if resync:
+        state.start_resync()
+    propagation = Propagation(
+        transfers=rt.workers(options.transfers, sides[1], sides[2]),
+        low_level_retries=options.low_level_retries,
+        disposal=Disposal(DisposalMode.DEBRIS, day=Disposal.today()),
+        limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
+        cancel=cancel,
+    )
+    with Reporter(rt.stats, progress=options.progress and not options.watch):
+        propagate(plan, sides, listings, state, propagation, rt.stats)
+
+
+def _watch(rt: Runtime, sides: dict[int, Backend], state: PairState, options: BisyncOptions) -> int:
+    """Pass after pass, each after a settled burst of changes, until Ctrl-C (see ``watch``). A pass that
+    fails or is stopped by a safety gate is reported and the watching goes on; the exit code is that of the
+    last pass."""
+    stop = threading.Event()
+    restore = interrupt_sets(stop)
+    watcher = Watcher(sides, options.watch_timing, stop)
+    say = log.warning if options.progress else log.info
+    try:
+        watcher.start()
+        resync = options.resync
+        while not stop.is_set():
+            rt.stats.reset_errors()
+            before = (rt.stats.transfers, rt.stats.deletes, rt.stats.renames)
+            try:
+                _one_pass(rt, sides, state, options, resync=resync, cancel=stop)
+                resync = False
+            except BackendError as exc:
+                rt.stats.error(exc, "bisync pass")
+            after = (rt.stats.transfers, rt.stats.deletes, rt.stats.renames)
+            done = [
+                f"{b - a} {what}"
+                for a, b, what in zip(before, after, ("copied", "deleted", "renamed"), strict=True)
+                if b > a
+            ]
+            say(
+                "Pass done: %s%s",
+                ", ".join(done) or "nothing to do",
+                f", {rt.stats.errors} errors" if rt.stats.errors else "",
+            )
+            say("Watching %s and %s for changes (Ctrl-C to stop)", sides[1].describe(), sides[2].describe())
+            changed = watcher.settled()
+            if changed is None:
+                break
+            say("Changes on %s: syncing", " and ".join(f"path{s}" for s in sorted(changed)))
+    finally:
+        stop.set()
+        restore()
+        watcher.join()
+    log.warning("Stopped watching")
     return rt.stats.exit_code()

@@ -39,9 +39,11 @@ class CompareSpec:
     def parse(cls, text: str) -> CompareSpec:
         """From ``size,modtime,checksum`` (any non-empty subset); ValueError names a wrong word."""
         words = {w.strip().lower() for w in text.split(",") if w.strip()}
-        unknown = words - {"size", "modtime", "checksum"}
-        if unknown or not words:
-            raise ValueError(f"--compare takes size, modtime and/or checksum, not {text!r}")
+        unknown = sorted(words - {"size", "modtime", "checksum"})
+        if unknown:
+            raise ValueError(f"--compare: unknown {unknown[0]!r} (size, modtime and/or checksum)")
+        if not words:
+            raise ValueError("--compare needs size, modtime and/or checksum")
         return cls("size" in words, "modtime" in words, "checksum" in words)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from threading import Event
+from typing import TypeVar
 
 from backends import Backend, Entry
 from backends import paths as rpaths
@@ -30,6 +32,8 @@ __all__ = ["Propagation", "propagate"]
 
 log = logging.getLogger("syncer.bisync")
 
+A = TypeVar("A")
+
 
 @dataclass(frozen=True)
 class Propagation:
@@ -39,6 +43,8 @@ class Propagation:
     low_level_retries: int = 10
     disposal: Disposal = field(default_factory=Disposal)
     limit: BandwidthLimit | None = None
+    #: once set, no further action starts (the ones under way finish and are recorded)
+    cancel: Event | None = None
 
 
 class _Runner:
@@ -238,6 +244,14 @@ class _Runner:
         return f"path{action.winner}'s version wins; keeping {kept}"
 
 
+def _unless_cancelled(cancel: Event | None, action: Callable[[A], None]) -> Callable[[A], None]:
+    def run(item: A) -> None:
+        if cancel is None or not cancel.is_set():
+            action(item)
+
+    return run
+
+
 def propagate(
     plan: Plan,
     sides: Mapping[int, Backend],
@@ -248,6 +262,7 @@ def propagate(
 ) -> None:
     """Carry ``plan`` out on ``sides``: errors are counted in ``stats``, successes recorded in ``state``."""
     runner = _Runner(sides, listings, state, options, stats)
+    cancel = options.cancel
     state.record(
         [
             Agreed(path, one.is_dir, runner.listed(1, one), runner.listed(2, two))
@@ -258,22 +273,19 @@ def propagate(
     for path, why in plan.skipped:
         stats.error(BackendError(f"{why}; left alone", path=path), path)
     stats.count(checks=len(plan.actions) + len(plan.agree))
-    for action in plan.actions:
-        if isinstance(action, Conflict):
-            runner.conflict(action)
-    for action in plan.actions:
-        if isinstance(action, RenameFile):
-            runner.rename(action)
+    for conflict in [a for a in plan.actions if isinstance(a, Conflict)]:
+        _unless_cancelled(cancel, runner.conflict)(conflict)
+    for rename in [a for a in plan.actions if isinstance(a, RenameFile)]:
+        _unless_cancelled(cancel, runner.rename)(rename)
     made = [a for a in plan.actions if isinstance(a, MakeDir)]
-    for action in sorted(made, key=lambda a: a.path.count("/")):
-        runner.mkdir(action)
+    for directory in sorted(made, key=lambda a: a.path.count("/")):
+        _unless_cancelled(cancel, runner.mkdir)(directory)
     copies = [a for a in plan.actions if isinstance(a, CopyFile)]
     stats.planned_transfers = stats.transfers + len(copies)
     stats.planned_bytes = stats.bytes + sum(max(0, a.entry.size) for a in copies)
-    run_parallel(copies, runner.copy, workers=options.transfers)
-    run_parallel(
-        [a for a in plan.actions if isinstance(a, DeleteFile)], runner.delete, workers=options.transfers
-    )
+    run_parallel(copies, _unless_cancelled(cancel, runner.copy), workers=options.transfers)
+    deletes = [a for a in plan.actions if isinstance(a, DeleteFile)]
+    run_parallel(deletes, _unless_cancelled(cancel, runner.delete), workers=options.transfers)
     removals = [a for a in plan.actions if isinstance(a, RemoveDir)]
     for action in sorted(removals, key=lambda a: (a.path.count("/"), a.path), reverse=True):
-        runner.rmdir(action)
+        _unless_cancelled(cancel, runner.rmdir)(action)

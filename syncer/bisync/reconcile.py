@@ -167,19 +167,25 @@ def identical(one: Entry, two: Entry, hash1: str, hash2: str, window_ns: int | N
 
 
 class _Names:
-    """Conflict names not used on either side nor by an earlier conflict of this plan."""
+    """Conflict names not used on either side, not hidden from this run on either side (a hidden file there
+    would be overwritten unseen), and not taken by an earlier conflict of this plan."""
 
-    def __init__(self, taken: Iterable[str]) -> None:
-        self.taken = set(taken)
+    def __init__(self, listings: Iterable[SideListing]) -> None:
+        self.listings = list(listings)
+        self.taken = {path for listing in self.listings for path in listing.entries}
+
+    def _free(self, name: str) -> bool:
+        return name not in self.taken and not any(listing.unknown(name) for listing in self.listings)
 
     def free(self, base: str, numbered: bool) -> str:
-        if not numbered and base not in self.taken:
+        """``base`` itself when not ``numbered`` and free, else ``base1``, ``base2``... (numbered) or
+        ``base-2``, ``base-3``... (a fixed name already in use)."""
+        if not numbered and self._free(base):
             self.taken.add(base)
             return base
-        number = 1
-        while f"{base}{number}" in self.taken:
+        number = 1 if numbered else 2
+        while not self._free(name := f"{base}{number}" if numbered else f"{base}-{number}"):
             number += 1
-        name = f"{base}{number}"
         self.taken.add(name)
         return name
 
@@ -237,7 +243,7 @@ def reconcile(
 ) -> Plan:
     """The plan of a normal run (see the module's rules)."""
     plan = Plan()
-    names = _Names([*listing1.entries, *listing2.entries])
+    names = _Names([listing1, listing2])
     listings = {1: listing1, 2: listing2}
     deltas = {1: deltas1, 2: deltas2}
     done: set[str] = set()
