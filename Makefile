@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python bench/bench_crypto.py
 	$(BIN)/python bench/bench_emulator.py
 	$(BIN)/python bench/bench_mega.py
+	$(BIN)/python bench/bench_bisync.py
 
 demo: install
 	bash examples/demo.sh

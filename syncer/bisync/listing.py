@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from backends import Backend, Entry, HashType
-from backends.errors import BackendError, NotFound
+from backends.errors import BackendError, DirNotFound, NotFound
 
 from ..accounting import Stats
 from ..debris import DEBRIS_DIR
@@ -71,6 +71,8 @@ def list_side(
             entries = backend.list(directory)
         except BackendError as exc:
             if not directory:
+                if isinstance(exc, NotFound) and not isinstance(exc, DirNotFound):
+                    raise DirNotFound(path=backend.describe()) from exc
                 raise
             if isinstance(exc, NotFound):  # removed while we walked: nothing there to agree on
                 continue
