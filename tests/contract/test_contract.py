@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import unicodedata
 from collections.abc import Callable
 
@@ -975,3 +976,43 @@ class TestMergeDirs:
         with pytest.raises(NotADirectory):
             backend.merge_dirs([twin_dirs[0], backend.stat("top/f.txt")])
         assert len(backend.list("top")) == 3
+
+
+class TestWatch:
+    """``watch`` reports a change made under the root while it runs, and returns once ``stop`` is set."""
+
+    def test_a_new_file_is_reported_and_stop_ends_the_watch(self, backend: Backend) -> None:
+        if not backend.features.change_notify:
+            pytest.skip(f"{backend.type_name}: features.change_notify is False")
+        backend.mkdir("watched")
+        stop = threading.Event()
+        seen = threading.Event()
+        heard: list[str] = []
+
+        def notify(path: str) -> None:
+            heard.append(path)
+            seen.set()
+
+        errors: list[BaseException] = []
+
+        def follow() -> None:
+            try:
+                backend.watch(notify, stop)
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        watcher = threading.Thread(target=follow, daemon=True)
+        watcher.start()
+        try:
+            # the watch may start after the first write: write again until a notice arrives (bounded)
+            for attempt in range(20):
+                put_bytes(backend, f"watched/new-{attempt}.txt", b"hello")
+                if seen.wait(1.0):
+                    break
+            assert seen.is_set(), "no change reported within 20 s"
+        finally:
+            stop.set()
+            watcher.join(timeout=15)
+        assert not watcher.is_alive(), "watch did not return after stop was set"
+        assert not errors, errors
+        assert all(p == "" or p.startswith("watched") for p in heard), heard
