@@ -213,6 +213,24 @@ def sized_blocks(stream: BinaryReader, size: int | None, path: str) -> Iterator[
         raise IntegrityError(f"stream ended after {total} of {size} bytes", path=path)
 
 
+def read_exactly(stream: BinaryReader, length: int) -> bytes:
+    """``length`` bytes from a reader that may return fewer per call; fewer only at its end."""
+    if length == 0:
+        return b""
+    first = stream.read(length)
+    if len(first) == length or not first:
+        return first
+    parts = [first]
+    got = len(first)
+    while got < length:
+        more = stream.read(length - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
 class Backend(abc.ABC):
     """A remote filesystem rooted at ``root``.
 

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 
-from backends.base import BinaryReader
+from backends.base import BinaryReader, read_exactly
 from backends.errors import (
     BackendError,
     ConnectionError,
@@ -134,7 +134,7 @@ class Transfers:
         token: str | None = None
         try:
             for offset, length in pieces(size):
-                data = _read_exactly(stream, length)
+                data = read_exactly(stream, length)
                 if len(data) != length:
                     raise IntegrityError(
                         f"stream ended after {offset + len(data)} of {size} bytes", path=path
@@ -258,24 +258,6 @@ def _status_error(response: Response, what: str) -> BackendError | None:
     if status >= 500:
         return TransientError(f"{what}: storage server error (HTTP {status})")
     return BackendError(f"{what}: unexpected answer from the storage server (HTTP {status})")
-
-
-def _read_exactly(stream: BinaryReader, length: int) -> bytes:
-    """``length`` bytes from a reader that may return fewer per call; fewer only at its end."""
-    if length == 0:
-        return b""
-    first = stream.read(length)
-    if len(first) == length or not first:
-        return first
-    parts = [first]
-    got = len(first)
-    while got < length:
-        more = stream.read(length - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
 
 
 class DownloadReader:

@@ -15,7 +15,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from backends import Backend, HashType
+from backends import Backend, Entry, HashType
+from backends.base import BLOCK_SIZE, read_exactly
 from backends.errors import BackendError
 
 from ..bwlimit import BandwidthLimit
@@ -27,7 +28,7 @@ from ..runtime import Runtime
 from .deltas import CompareSpec, renames, side_deltas
 from .listing import SideListing, add_hashes, list_side
 from .propagate import Propagation, propagate
-from .reconcile import ConflictOptions, Plan, reconcile, resync_plan
+from .reconcile import ConflictOptions, Plan, content_candidates, reconcile, resync_plan
 from .safety import access_problem, safety_problems
 from .state import PairState
 from .watch import Watcher, WatchTiming, interrupt_sets
@@ -101,6 +102,41 @@ def _list_both(rt: Runtime, sides: dict[int, Backend], options: BisyncOptions) -
         return {1: first.result(), 2: second.result()}
 
 
+def _same_bytes(one: Backend, first: Entry, two: Backend, second: Entry) -> bool:
+    """Whether two files hold the same bytes: a hash both sides give, else both read and compared."""
+    kind = common_hash(one.features, two.features)
+    if kind is not None:
+        hash1, hash2 = one.hash(first, kind), two.hash(second, kind)
+        if hash1 and hash2:
+            return hash1 == hash2
+    with one.open_read(first) as a, two.open_read(second) as b:
+        while True:
+            block = a.read(BLOCK_SIZE)
+            if read_exactly(b, len(block)) != block:
+                return False
+            if not block:
+                return True
+
+
+def _same_content(
+    rt: Runtime, sides: dict[int, Backend], listings: dict[int, SideListing], paths: list[str], checkers: int
+) -> set[str]:
+    """The ``paths`` whose two files hold the same bytes (an error reading one counts as different: the
+    conflict that follows keeps both)."""
+
+    def same(path: str) -> bool:
+        try:
+            return _same_bytes(sides[1], listings[1].entries[path], sides[2], listings[2].entries[path])
+        except BackendError as exc:
+            log.debug("%s: could not compare the two versions: %s", path, exc)
+            return False
+
+    if not paths:
+        return set()
+    with ThreadPoolExecutor(max_workers=max(1, min(checkers, len(paths)))) as pool:
+        return {path for path, equal in zip(paths, pool.map(same, paths), strict=True) if equal}
+
+
 def _describe(plan: Plan, sides: dict[int, Backend]) -> list[str]:
     from .reconcile import Conflict, CopyFile, DeleteFile, MakeDir, RemoveDir, RenameFile
 
@@ -167,26 +203,32 @@ def _one_pass(
         CompareOptions(modify_window_ns=options.modify_window_ns), sides[1].features, sides[2].features
     )
     if resync:
-        plan = resync_plan(listings[1], listings[2], window)
+        candidates = content_candidates(None, None, listings[1], listings[2], window)
+        same = _same_content(rt, sides, listings, candidates, options.checkers)
+        plan = resync_plan(listings[1], listings[2], window, same)
     else:
         deltas = {s: side_deltas(agreed, s, listings[s], options.compare) for s in (1, 2)}
+        moved = {s: renames(deltas[s], s, listings[s]) for s in (1, 2)}
         if not options.force:
             problems = safety_problems(
                 agreed,
                 {s: (listings[s], deltas[s]) for s in (1, 2)},
                 max_delete_percent=options.max_delete_percent,
+                renamed={s: set(moved[s].values()) for s in (1, 2)},
             )
             if problems:
                 raise SafetyAbort(f"{'; '.join(problems)}; nothing was changed (--force to go ahead)")
+        candidates = content_candidates(deltas[1], deltas[2], listings[1], listings[2], window)
         plan = reconcile(
             deltas[1],
             deltas[2],
             listings[1],
             listings[2],
-            renames1=renames(deltas[1], 1, listings[1]),
-            renames2=renames(deltas[2], 2, listings[2]),
+            renames1=moved[1],
+            renames2=moved[2],
             conflicts=options.conflicts,
             window_ns=window,
+            same_content=_same_content(rt, sides, listings, candidates, options.checkers),
         )
     if options.dry_run:
         for line in _describe(plan, sides):

@@ -210,6 +210,8 @@ class _Runner:
         winner = entries[action.winner]
         written = self._copy(action.winner, winner, path)
         if written is not None:
+            target = self.sides[3 - action.winner].describe(path)
+            log.info("%s: Copied from path%d (the conflict's winner)", target, action.winner)
             seen = {action.winner: self.listed(action.winner, winner)}
             seen[3 - action.winner] = self.written(action.winner, winner, written)
             self._agree(path, False, seen)
@@ -224,9 +226,16 @@ class _Runner:
         ):
             return False
         self.stats.count(renames=1)
+        log.info("%s: Renamed to %s (a conflict's path%d version)", backend.describe(entry.path), name, side)
         copied = self._copy(side, moved[-1], name)
         if copied is None:
             return False
+        log.info(
+            "%s: Copied from path%d (a conflict's path%d version)",
+            self.sides[3 - side].describe(name),
+            side,
+            side,
+        )
         seen = {side: seen_of(moved[-1], self.listings[side].hashes.get(entry.path, ""))}
         seen[3 - side] = self.written(side, entry, copied)
         self._agree(name, False, seen)

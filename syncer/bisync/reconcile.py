@@ -17,7 +17,7 @@ loser still goes to the debris).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -37,6 +37,7 @@ __all__ = [
     "Plan",
     "RemoveDir",
     "RenameFile",
+    "content_candidates",
     "identical",
     "reconcile",
     "resync_plan",
@@ -144,6 +145,8 @@ class Plan:
     agree: dict[str, tuple[Entry, Entry]] = field(default_factory=dict)
     forget: set[str] = field(default_factory=set)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: paths that are a file on one side and a directory on the other (in ``skipped``, with their subtrees)
+    clashes: set[str] = field(default_factory=set)
 
     def of(self, kind: type) -> list[Action]:
         return [a for a in self.actions if isinstance(a, kind)]
@@ -151,6 +154,36 @@ class Plan:
     def deletes(self, side: int) -> int:
         """Files this plan removes from ``side`` because they were deleted on the other."""
         return sum(1 for a in self.actions if isinstance(a, DeleteFile) and a.side == side)
+
+
+def content_candidates(
+    deltas1: Mapping[str, Delta] | None,
+    deltas2: Mapping[str, Delta] | None,
+    listing1: SideListing,
+    listing2: SideListing,
+    window_ns: int | None,
+) -> list[str]:
+    """Paths whose two files would be a conflict (or, for a resync (no deltas), a clash) although they may
+    hold the same bytes: both files, equal sizes, not already ``identical``. The caller compares their
+    contents and passes the equal ones to ``reconcile``/``resync_plan`` as ``same_content``: the same edit
+    made on two machines has two modification times, and is no conflict."""
+    if deltas1 is None or deltas2 is None:
+        paths = set(listing1.entries) & set(listing2.entries)
+    else:
+        paths = {
+            p
+            for p in set(deltas1) & set(deltas2)
+            if deltas1[p].change is not Change.DELETED and deltas2[p].change is not Change.DELETED
+        }
+    found = []
+    for path in sorted(paths):
+        one, two = listing1.entries.get(path), listing2.entries.get(path)
+        if one is None or two is None or one.is_dir or two.is_dir or one.size != two.size or one.size < 0:
+            continue
+        hash1, hash2 = listing1.hashes.get(path, ""), listing2.hashes.get(path, "")
+        if not (hash1 and hash2) and not identical(one, two, hash1, hash2, window_ns):
+            found.append(path)
+    return found
 
 
 def identical(one: Entry, two: Entry, hash1: str, hash2: str, window_ns: int | None) -> bool:
@@ -240,8 +273,10 @@ def reconcile(
     renames2: Mapping[str, str],
     conflicts: ConflictOptions,
     window_ns: int | None,
+    same_content: Collection[str] = frozenset(),
 ) -> Plan:
-    """The plan of a normal run (see the module's rules)."""
+    """The plan of a normal run (see the module's rules); ``same_content``: paths whose two files were
+    found to hold the same bytes (see ``content_candidates``)."""
     plan = Plan()
     names = _Names([listing1, listing2])
     listings = {1: listing1, 2: listing2}
@@ -270,8 +305,39 @@ def reconcile(
     for path in sorted(set(deltas1) | set(deltas2)):
         if path in done or listing1.unknown(path) or listing2.unknown(path):
             continue
-        _one_path(plan, path, deltas1.get(path), deltas2.get(path), listings, conflicts, names, window_ns)
+        if _below_a_clash(plan, path):
+            continue
+        _one_path(
+            plan,
+            path,
+            deltas1.get(path),
+            deltas2.get(path),
+            listings,
+            conflicts,
+            names,
+            window_ns,
+            same_content,
+        )
     return plan
+
+
+def _clash(plan: Plan, path: str) -> None:
+    plan.skipped.append((path, "a file on one side, a directory on the other"))
+    plan.clashes.add(path)
+
+
+def _below_a_clash(plan: Plan, path: str) -> bool:
+    """Whether ``path`` is inside a path left alone as a file on one side and a directory on the other
+    (what is below it cannot be carried across: a file is in the way)."""
+    clashes = plan.clashes
+    if not clashes:
+        return False
+    parent = path
+    while "/" in parent:
+        parent = parent.rpartition("/")[0]
+        if parent in clashes:
+            return True
+    return False
 
 
 def _one_path(
@@ -283,6 +349,7 @@ def _one_path(
     conflicts: ConflictOptions,
     names: _Names,
     window_ns: int | None,
+    same_content: Collection[str],
 ) -> None:
     e1, e2 = listings[1].entries.get(path), listings[2].entries.get(path)
     if d1 is None or d2 is None:
@@ -301,7 +368,7 @@ def _one_path(
         mine = changed.entry
         assert mine is not None
         if theirs is not None and theirs.is_dir != mine.is_dir:
-            plan.skipped.append((path, "a file on one side, a directory on the other"))
+            _clash(plan, path)
         elif mine.is_dir:
             if theirs is None:
                 plan.actions.append(MakeDir(other, path))
@@ -328,21 +395,28 @@ def _one_path(
     if e1.is_dir and e2.is_dir:
         plan.agree[path] = (e1, e2)
     elif e1.is_dir != e2.is_dir:
-        plan.skipped.append((path, "a file on one side, a directory on the other"))
-    elif identical(e1, e2, listings[1].hashes.get(path, ""), listings[2].hashes.get(path, ""), window_ns):
+        _clash(plan, path)
+    elif path in same_content or identical(
+        e1, e2, listings[1].hashes.get(path, ""), listings[2].hashes.get(path, ""), window_ns
+    ):
         plan.agree[path] = (e1, e2)
     else:
         why = f"{d1.why} on path1, {d2.why} on path2"
         plan.actions.append(_conflict(path, e1, e2, conflicts, names, why))
 
 
-def resync_plan(listing1: SideListing, listing2: SideListing, window_ns: int | None) -> Plan:
+def resync_plan(
+    listing1: SideListing,
+    listing2: SideListing,
+    window_ns: int | None,
+    same_content: Collection[str] = frozenset(),
+) -> Plan:
     """``--resync``: the union of both sides; on a clash the newer file wins (path1 on a tie) and the older
-    goes to the debris; nothing is deleted."""
+    goes to the debris; files with the same bytes are agreed as they are; nothing is deleted."""
     plan = Plan()
     e1s, e2s = listing1.entries, listing2.entries
     for path in sorted(set(e1s) | set(e2s)):
-        if listing1.unknown(path) or listing2.unknown(path):
+        if listing1.unknown(path) or listing2.unknown(path) or _below_a_clash(plan, path):
             continue
         e1, e2 = e1s.get(path), e2s.get(path)
         if e1 is None or e2 is None:
@@ -355,8 +429,10 @@ def resync_plan(listing1: SideListing, listing2: SideListing, window_ns: int | N
         elif e1.is_dir and e2.is_dir:
             plan.agree[path] = (e1, e2)
         elif e1.is_dir != e2.is_dir:
-            plan.skipped.append((path, "a file on one side, a directory on the other"))
-        elif identical(e1, e2, listing1.hashes.get(path, ""), listing2.hashes.get(path, ""), window_ns):
+            _clash(plan, path)
+        elif path in same_content or identical(
+            e1, e2, listing1.hashes.get(path, ""), listing2.hashes.get(path, ""), window_ns
+        ):
             plan.agree[path] = (e1, e2)
         else:
             newer = 2 if (e2.mtime_ns or 0) > (e1.mtime_ns or 0) else 1

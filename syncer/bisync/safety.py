@@ -8,7 +8,7 @@ first three through; the marker check is what the user asked for, so it always a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from .deltas import Change, Delta
 from .listing import SideListing
@@ -26,8 +26,10 @@ def safety_problems(
     sides: Mapping[int, tuple[SideListing, Mapping[str, Delta]]],
     *,
     max_delete_percent: int,
+    renamed: Mapping[int, Collection[str]] | None = None,
 ) -> list[str]:
-    """What ``--force`` would be needed for, one message per problem (empty: go ahead)."""
+    """What ``--force`` would be needed for, one message per problem (empty: go ahead). ``renamed``: per
+    side, the old paths of files found renamed (they were moved, not lost, so they count as no delete)."""
     problems: list[str] = []
     for side, (listing, deltas) in sides.items():
         prior = _prior_files(agreed, listing)
@@ -39,10 +41,14 @@ def safety_problems(
                 "path?)"
             )
             continue
+        moved = renamed.get(side, ()) if renamed else ()
         deleted = sum(
             1
             for d in deltas.values()
-            if d.change is Change.DELETED and d.prior is not None and not d.prior.is_dir
+            if d.change is Change.DELETED
+            and d.prior is not None
+            and not d.prior.is_dir
+            and d.path not in moved
         )
         if deleted * 100 > max_delete_percent * prior:
             problems.append(
