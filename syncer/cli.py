@@ -344,7 +344,9 @@ def _bisync_args(sub: argparse.ArgumentParser) -> None:
         action="store_true",
         help="abort unless the --check-filename files match on both sides",
     )
-    sub.add_argument("--check-filename", default="RCLONE_TEST", metavar="NAME", help="(RCLONE_TEST)")
+    sub.add_argument(
+        "--check-filename", default="RCLONE_TEST", metavar="NAME", help="the marker file of --check-access"
+    )
     sub.add_argument(
         "--conflict-resolve",
         choices=["none", "newer", "older", "larger", "smaller", "path1", "path2"],

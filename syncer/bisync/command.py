@@ -110,16 +110,14 @@ def _same_bytes(one: Backend, first: Entry, two: Backend, second: Entry) -> bool
         if hash1 and hash2:
             return hash1 == hash2
     with one.open_read(first) as a, two.open_read(second) as b:
-        while True:
-            block = a.read(BLOCK_SIZE)
+        while block := a.read(BLOCK_SIZE):
             if read_exactly(b, len(block)) != block:
                 return False
-            if not block:
-                return True
+        return not b.read(1)
 
 
 def _same_content(
-    rt: Runtime, sides: dict[int, Backend], listings: dict[int, SideListing], paths: list[str], checkers: int
+    sides: dict[int, Backend], listings: dict[int, SideListing], paths: list[str], checkers: int
 ) -> set[str]:
     """The ``paths`` whose two files hold the same bytes (an error reading one counts as different: the
     conflict that follows keeps both)."""
@@ -204,7 +202,7 @@ def _one_pass(
     )
     if resync:
         candidates = content_candidates(None, None, listings[1], listings[2], window)
-        same = _same_content(rt, sides, listings, candidates, options.checkers)
+        same = _same_content(sides, listings, candidates, options.checkers)
         plan = resync_plan(listings[1], listings[2], window, same)
     else:
         deltas = {s: side_deltas(agreed, s, listings[s], options.compare) for s in (1, 2)}
@@ -228,7 +226,7 @@ def _one_pass(
             renames2=moved[2],
             conflicts=options.conflicts,
             window_ns=window,
-            same_content=_same_content(rt, sides, listings, candidates, options.checkers),
+            same_content=_same_content(sides, listings, candidates, options.checkers),
         )
     if options.dry_run:
         for line in _describe(plan, sides):

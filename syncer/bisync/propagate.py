@@ -160,7 +160,8 @@ class _Runner:
         )
         self.state.record(gone=[action.old])
         seen = {3 - action.side: self.listed(3 - action.side, action.moved)}
-        seen[action.side] = self.written(3 - action.side, action.moved, moved[-1])
+        # the same file as listed at its old path, so the hash listed there is still its own
+        seen[action.side] = seen_of(moved[-1], self.listings[action.side].hashes.get(action.old, ""))
         self._agree(action.new, False, seen)
 
     def mkdir(self, action: MakeDir) -> None:
@@ -175,8 +176,11 @@ class _Runner:
             with_retries(
                 lambda: backend.rmdir(action.path), attempts=self.options.low_level_retries, what=action.path
             )
-        except (DirectoryNotEmpty, NotFound):
+        except DirectoryNotEmpty:
             log.info("%s: Directory kept (not empty)", backend.describe(action.path))
+            return
+        except NotFound:
+            self.state.record(gone=[action.path])  # already gone: nothing left to agree on
             return
         except BackendError as exc:
             self.stats.error(exc, f"{backend.describe(action.path)}: remove directory")
