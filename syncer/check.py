@@ -129,6 +129,7 @@ def run_check(rt: Runtime, src_spec: str, dst_spec: str, options: CheckOptions) 
                 report.write(match.path + "\n")
             if combined is not None:
                 combined.write(f"{marker} {match.path}\n")
+    rt.stats.count(checks=sum(counts.values()))  # every path looked at (a job's report counts them)
     if counts[MISSING_ON_DST]:
         log.warning("%s: %d files missing", dst.describe(), counts[MISSING_ON_DST])
     if counts[MISSING_ON_SRC]:

@@ -383,6 +383,13 @@ def _bisync_args(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _backup_args(sub: argparse.ArgumentParser) -> None:
+    """backup SRC DST --keep N (sync's flags apply to the copy into the snapshot); backup list DST."""
+    _transfer_args(sub)
+    sub.add_argument("--keep", type=int, metavar="N", help="how many complete snapshots to keep")
+    sub.add_argument("--name", default="", help="the snapshots' name (default: SRC's folder name)")
+
+
 def _check_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("source")
     sub.add_argument("dest")
@@ -454,6 +461,17 @@ def _config_args(sub: argparse.ArgumentParser) -> None:
         _add_global_flags(action, suppress=True)
 
 
+def _jobs_args(sub: argparse.ArgumentParser) -> None:
+    actions = sub.add_subparsers(dest="jobs_command", metavar="ACTION", parser_class=_Parser, required=True)
+    listed = actions.add_parser("list", help="list the config's jobs")
+    ran = actions.add_parser("run", help="run jobs one after another (all of them by default)")
+    ran.add_argument("names", nargs="*", metavar="NAME", help="only these jobs, in this order")
+    ran.add_argument("--report", metavar="FILE", help="write a JSON report of every job ('-': stdout)")
+    ran.add_argument("--junit", metavar="FILE", help="write a JUnit XML report of every job")
+    for action in (listed, ran):
+        _add_global_flags(action, suppress=True)
+
+
 def _emulator_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help="see 'syncer mega-emulator --help'")
 
@@ -476,6 +494,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "sync": ("Make source and dest identical, modifying destination only.", _transfer_args),
     "move": ("Move files from source to dest.", _transfer_args),
     "bisync": ("Bidirectional sync between two paths, keeping what changed on either side.", _bisync_args),
+    "backup": (
+        "Dated snapshots of SRC in DST, the newest --keep N kept; 'backup list DST' shows them.",
+        _backup_args,
+    ),
     "check": ("Checks the files in the source and destination match.", _check_args),
     "copyto": ("Copy one file from source to dest, skipping identical files.", _one_file_args),
     "moveto": ("Move one file from source to dest.", _one_file_args),
@@ -485,6 +507,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "dedupe": ("Merge duplicate directories, then settle files that share a name (MEGA).", _dedupe_args),
     "version": ("Show the version number.", _no_args),
     "config": ("Show, check or locate the configuration.", _config_args),
+    "jobs": ("List or run the jobs of the config file (for CI and cron).", _jobs_args),
     "link": ("Print a public link to the file or directory (--unlink removes it).", _link_args),
     "mega": ("MEGA account commands: 'mega logout REMOTE:' ends the cached session.", _mega_args),
     "mega-emulator": ("Run a local MEGA-compatible server (for tests and demos).", _emulator_args),
@@ -630,6 +653,22 @@ def _sync_options(args: argparse.Namespace, rt: Any) -> Any:
     )
 
 
+def _run_backup(args: argparse.Namespace, rt: Any) -> int:
+    from .backup import BackupOptions, list_snapshots, run_backup
+    from .humanize import size_suffix
+
+    if args.source == "list":
+        for snapshot, files, size in list_snapshots(rt, args.dest, args.name):
+            status = "complete" if snapshot.complete else "incomplete"
+            rt.out.write(f"{snapshot.path}\t{status}\t{files} files\t{size_suffix(size)}\n")
+        return 0
+    if args.keep is None:
+        raise UsageError("backup needs --keep N (how many snapshots to keep)")
+    return run_backup(
+        rt, args.source, args.dest, BackupOptions(args.keep, args.name, _sync_options(args, rt))
+    )
+
+
 def _run_bisync(args: argparse.Namespace, rt: Any) -> int:
     from .bisync import BisyncOptions, run_bisync
     from .bisync.deltas import CompareSpec
@@ -719,6 +758,8 @@ def _dispatch(args: argparse.Namespace, rt: Any) -> int | None:
         return run_transfer(rt, args.source, args.dest, Mode(name), _sync_options(args, rt))
     if name == "bisync":
         return _run_bisync(args, rt)
+    if name == "backup":
+        return _run_backup(args, rt)
     if name == "cleanup":
         fc.cmd_cleanup(rt, args.path, older_than_s=args.older_than)
         return None
@@ -831,11 +872,51 @@ def _version_text() -> str:
     )
 
 
-def _run(args: argparse.Namespace, registry: Any, backend_flags: Mapping[str, Any]) -> int:
+def runtime_for(
+    args: argparse.Namespace,
+    config: Any,
+    options: Any,
+    env: Mapping[str, str],
+    registry: Any,
+    backend_flags: Mapping[str, Any],
+    out: Any,
+) -> Any:
+    """The Runtime of one command (or one job) from its parsed arguments and the loaded config."""
     from . import backend_flags as bf
-    from .config import Config, config_path, load_config, state_dir
-    from .options import resolve_global_options
+    from .config import state_dir
     from .runtime import Runtime
+
+    rules = None
+    if args.command not in _UNFILTERED:
+        from filters import Filter
+
+        rules = Filter(_filter_options(args))
+        if args.dump == "filters":
+            dump = rules.dump()
+            out.write(dump if dump.endswith("\n") else dump + "\n")
+    return Runtime(
+        rules=rules,
+        remotes=config.remotes,
+        registry=registry,
+        out=out,
+        out_bytes=sys.stdout.buffer,
+        dry_run=args.dry_run,
+        checkers=options.checkers,
+        transfers=options.transfers,
+        workers_given=options.workers_given,
+        debris_keep=options.debris_keep,
+        overrides={
+            "copy_links": True if options.copy_links else None,
+            "state_dir": state_dir(env),
+            "prompt": terminal_prompt(env),
+        },
+        type_overrides=bf.Layered(env, registry, backend_flags),
+    )
+
+
+def _run(args: argparse.Namespace, registry: Any, backend_flags: Mapping[str, Any]) -> int:
+    from .config import Config, config_path, load_config
+    from .options import resolve_global_options
 
     env = os.environ
     level = _log_level(args)
@@ -857,32 +938,11 @@ def _run(args: argparse.Namespace, registry: Any, backend_flags: Mapping[str, An
     if args.command == "version":
         out.write(_version_text())
         return 0
-    rules = None
-    if args.command not in _UNFILTERED:
-        from filters import Filter
+    if args.command == "jobs":
+        from .job_runner import run_jobs_command
 
-        rules = Filter(_filter_options(args))
-        if args.dump == "filters":
-            dump = rules.dump()
-            out.write(dump if dump.endswith("\n") else dump + "\n")
-    rt = Runtime(
-        rules=rules,
-        remotes=config.remotes,
-        registry=registry,
-        out=out,
-        out_bytes=sys.stdout.buffer,
-        dry_run=args.dry_run,
-        checkers=options.checkers,
-        transfers=options.transfers,
-        workers_given=options.workers_given,
-        debris_keep=options.debris_keep,
-        overrides={
-            "copy_links": True if options.copy_links else None,
-            "state_dir": state_dir(env),
-            "prompt": terminal_prompt(env),
-        },
-        type_overrides=bf.Layered(env, registry, backend_flags),
-    )
+        return run_jobs_command(args, config, env, registry, backend_flags, out)
+    rt = runtime_for(args, config, options, env, registry, backend_flags, out)
     try:
         code = _dispatch(args, rt)
     finally:

@@ -34,6 +34,8 @@ def test_each_command_parses_with_only_its_own_parser(name: str) -> None:
         "sync": two,
         "move": two,
         "bisync": two,
+        "backup": two,
+        "jobs": ["list"],
         "check": two,
         "version": [],
         "config": ["path"],
