@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from backends import HashType
@@ -872,18 +873,24 @@ def _version_text() -> str:
     )
 
 
-def runtime_for(
-    args: argparse.Namespace,
-    config: Any,
-    options: Any,
-    env: Mapping[str, str],
-    registry: Any,
-    backend_flags: Mapping[str, Any],
-    out: Any,
-) -> Any:
+@dataclass(frozen=True)
+class Setting:
+    """What every command of one invocation shares: the loaded config, the environment, the backend
+    registry and flags, and where output goes (``jobs run`` builds each job's Runtime from it)."""
+
+    config: Any
+    env: Mapping[str, str]
+    registry: Any
+    backend_flags: Mapping[str, Any]
+    out: Any
+
+
+def runtime_for(args: argparse.Namespace, setting: Setting, options: Any) -> Any:
     """The Runtime of one command (or one job) from its parsed arguments and the loaded config."""
     from . import backend_flags as bf
     from .config import state_dir
+
+    config, env, registry, out = setting.config, setting.env, setting.registry, setting.out
     from .runtime import Runtime
 
     rules = None
@@ -910,7 +917,7 @@ def runtime_for(
             "state_dir": state_dir(env),
             "prompt": terminal_prompt(env),
         },
-        type_overrides=bf.Layered(env, registry, backend_flags),
+        type_overrides=bf.Layered(env, registry, setting.backend_flags),
     )
 
 
@@ -938,11 +945,12 @@ def _run(args: argparse.Namespace, registry: Any, backend_flags: Mapping[str, An
     if args.command == "version":
         out.write(_version_text())
         return 0
+    setting = Setting(config, env, registry, backend_flags, out)
     if args.command == "jobs":
         from .job_runner import run_jobs_command
 
-        return run_jobs_command(args, config, env, registry, backend_flags, out)
-    rt = runtime_for(args, config, options, env, registry, backend_flags, out)
+        return run_jobs_command(args, setting)
+    rt = runtime_for(args, setting, options)
     try:
         code = _dispatch(args, rt)
     finally:

@@ -13,8 +13,10 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .cli import Setting
 
 from backends.errors import BackendError, ConfigError
 
@@ -63,14 +65,8 @@ def _validator() -> Any:
     return validate
 
 
-def run_jobs_command(
-    args: argparse.Namespace,
-    config: Any,
-    env: Mapping[str, str],
-    registry: Any,
-    backend_flags: Mapping[str, Any],
-    out: TextIO,
-) -> int:
+def run_jobs_command(args: argparse.Namespace, setting: Setting) -> int:
+    config, out = setting.config, setting.out
     jobs = jobs_of(config, _validator())
     if args.jobs_command == "list":
         for job in jobs:
@@ -86,8 +82,8 @@ def run_jobs_command(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     started = time.time()
-    unattended = not interactive(env)
-    results = [_run_job(job, args, config, env, registry, backend_flags, out, unattended) for job in selected]
+    unattended = not interactive(setting.env)
+    results = [_run_job(job, args, setting, unattended) for job in selected]
     code = worst_exit_code([r.exit_code for r in results])
     failed = [r.name for r in results if r.status != "ok"]
     if failed:
@@ -105,16 +101,7 @@ def run_jobs_command(
     return code
 
 
-def _run_job(
-    job: Job,
-    run_args: argparse.Namespace,
-    config: Any,
-    env: Mapping[str, str],
-    registry: Any,
-    backend_flags: Mapping[str, Any],
-    out: TextIO,
-    unattended: bool,
-) -> JobResult:
+def _run_job(job: Job, run_args: argparse.Namespace, setting: Setting, unattended: bool) -> JobResult:
     from .cli import _dispatch, build_parser, runtime_for
     from .options import resolve_global_options
 
@@ -140,8 +127,8 @@ def _run_job(
             "checkers": args.checkers or run_args.checkers,
             "transfers": args.transfers or run_args.transfers,
         }
-        options = resolve_global_options(config.defaults, env, flags)
-        rt = runtime_for(args, config, options, env, registry, backend_flags, out)
+        options = resolve_global_options(setting.config.defaults, setting.env, flags)
+        rt = runtime_for(args, setting, options)
         code = _dispatch(args, rt)
     except (BackendError, ConfigError) as exc:
         log.error("Job %s: %s", job.name, exc)

@@ -165,3 +165,19 @@ def assert_one_error_line(proc: subprocess.CompletedProcess[str], code: int, *ne
     for needle in needles:
         assert needle in lines[0], f"{needle!r} not in the message; {detail}"
     return lines[0]
+
+
+def kill_after(command: list[str], env: Mapping[str, str], delay: float, log: Path | None = None) -> int:
+    """Start ``command``, SIGKILL it after ``delay`` seconds (the experiment's parameter, not a wait for a
+    condition) and return its exit code; its stderr goes to ``log`` when given."""
+    import signal
+    import time
+
+    with open(log if log is not None else os.devnull, "wb") as stderr:
+        proc = subprocess.Popen(command, env=dict(env), stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            code = proc.wait(timeout=120)
+    return code

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from .conftest import SYNCER, Runner
+from .helpers import kill_after
 
 SEED = 20261123
 ROUNDS = 6
@@ -71,16 +71,6 @@ def _prepare(root: Path, run: Runner, env: dict[str, str]) -> list[str]:
     return command
 
 
-def _kill_after(command: list[str], env: dict[str, str], delay: float) -> int:
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(delay)  # the experiment's parameter, not a wait for a condition
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        code = proc.wait(timeout=120)
-    return code
-
-
 def test_a_killed_bisync_reruns_to_the_same_result(run: Runner, tmp_path: Path) -> None:
     env = dict(run.env)
     reference = tmp_path / "reference"
@@ -101,7 +91,7 @@ def test_a_killed_bisync_reruns_to_the_same_result(run: Runner, tmp_path: Path) 
         root = tmp_path / f"round-{round_number}"
         command = _prepare(root, run, env)
         delay = rng.uniform(0.3 * full, 0.95 * full)  # start-up and listing take the first third
-        killed = _kill_after(command, env, delay)
+        killed = kill_after(command, env, delay)
         what = f"round {round_number}: killed after {delay:.3f}s of a {full:.3f}s run (exit {killed})"
         again = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
         assert again.returncode == 0, f"{what}: re-run failed:\n{again.stderr.decode(errors='replace')}"

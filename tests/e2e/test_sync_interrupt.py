@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import SYNCER, Runner
+from .helpers import kill_after
 
 SEED = 20240611
 ROUNDS = 5
@@ -116,17 +116,6 @@ def _timed_full_run(command: list[str], env: dict[str, str]) -> float:
     return time.monotonic() - started
 
 
-def _kill_after(command: list[str], env: dict[str, str], delay: float, log: Path) -> int:
-    with log.open("wb") as stderr:
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        try:
-            time.sleep(delay)  # the experiment's parameter, not a wait for a condition
-            proc.send_signal(signal.SIGKILL)
-        finally:
-            code = proc.wait(timeout=120)
-    return code
-
-
 @pytest.mark.parametrize(
     ("mode", "stale"),
     [("paths", False), ("remotes", True)],
@@ -154,7 +143,7 @@ def test_killed_sync_leaves_no_partial_file_and_a_rerun_completes(
         dst.mkdir()
         originals = _stale_destination(dst, source) if stale else {}
         command = _sync_command(mode, source, dst, config)
-        killed = _kill_after(command, env, delay, tmp_path / f"round-{round_number}.log")
+        killed = kill_after(command, env, delay, tmp_path / f"round-{round_number}.log")
         what = f"round {round_number}: killed after {delay:.3f}s of a {full:.3f}s run (exit {killed})"
 
         # 1. nothing with a final name holds anything but a whole version of its file
