@@ -49,6 +49,8 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
+        # whole flag names only, as rclone: a shortened or misspelt one (in a job's options too) is an error
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -469,6 +471,11 @@ def _jobs_args(sub: argparse.ArgumentParser) -> None:
     ran.add_argument("names", nargs="*", metavar="NAME", help="only these jobs, in this order")
     ran.add_argument("--report", metavar="FILE", help="write a JSON report of every job ('-': stdout)")
     ran.add_argument("--junit", metavar="FILE", help="write a JUnit XML report of every job")
+    ran.add_argument(
+        "--schedule",
+        action="store_true",
+        help="stay running: each job when its 'schedule:' says (Ctrl-C stops)",
+    )
     for action in (listed, ran):
         _add_global_flags(action, suppress=True)
 

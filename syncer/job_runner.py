@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -81,8 +82,10 @@ def run_jobs_command(args: argparse.Namespace, setting: Setting) -> int:
         selected = by_name(jobs, args.names)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    started = time.time()
     unattended = not interactive(setting.env)
+    if args.schedule:
+        return _run_scheduled(selected, args, setting, unattended)
+    started = time.time()
     results = [_run_job(job, args, setting, unattended) for job in selected]
     code = worst_exit_code([r.exit_code for r in results])
     failed = [r.name for r in results if r.status != "ok"]
@@ -99,6 +102,36 @@ def run_jobs_command(args: argparse.Namespace, setting: Setting) -> int:
     if args.junit:
         write_report(args.junit, junit_xml(results))
     return code
+
+
+def _run_scheduled(jobs: list[Job], args: argparse.Namespace, setting: Setting, unattended: bool) -> int:
+    """``jobs run --schedule``: the jobs that have a ``schedule:``, each when due, until Ctrl-C."""
+    from .interrupts import interrupt_sets
+    from .schedule import SystemClock, parse_schedule, run_on_schedule
+
+    if args.report or args.junit:
+        raise UsageError("--report and --junit are for one run of the jobs, not with --schedule")
+    scheduled = [job for job in jobs if job.schedule]
+    if not scheduled:
+        raise UsageError("none of these jobs has a 'schedule:' (a cron expression or 'every 6h')")
+    for job in jobs:
+        if not job.schedule:
+            log.warning("Job %s has no schedule: not run by --schedule", job.name)
+    by_name = {job.name: job for job in scheduled}
+    stop = threading.Event()
+    restore = interrupt_sets(stop)
+    log.warning("Running %d scheduled jobs (Ctrl-C to stop)", len(scheduled))
+    try:
+        codes = run_on_schedule(
+            [(job.name, parse_schedule(job.schedule)) for job in scheduled],
+            lambda name: _run_job(by_name[name], args, setting, unattended).exit_code,
+            clock=SystemClock(),
+            stop=stop,
+        )
+    finally:
+        restore()
+    log.warning("Stopped the schedule after %d runs", len(codes))
+    return worst_exit_code(codes)
 
 
 def _run_job(job: Job, run_args: argparse.Namespace, setting: Setting, unattended: bool) -> JobResult:

@@ -41,12 +41,16 @@ __all__ = [
 log = logging.getLogger("syncer.jobs")
 
 MODES = ("copy", "sync", "bisync", "check", "backup")
-_KEYS = ("name", "mode", "source", "dest", "filters", "options", "keep", "description")
+_KEYS = ("name", "mode", "source", "dest", "filters", "options", "keep", "schedule", "description")
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]*")
 #: rclone's exit codes from the least to the most serious: the worst job's becomes the run's
 _SEVERITY = (0, 9, 6, 5, 4, 3, 1, 2, 7)
 #: flags that belong to the whole ``jobs run``, not to one job
 _WHOLE_RUN = frozenset({"config", "log_file", "log_level", "use_json_log", "verbose", "quiet"})
+#: job keys that are also flags: set once, as the job's key
+_JOB_KEYS = frozenset({"keep", "filter"})
+#: what XML 1.0 cannot hold (a JUnit report quotes error lines, which may quote odd file names)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Job:
     dest: str
     argv: tuple[str, ...]
     description: str = ""
+    #: when ``jobs run --schedule`` runs it (see ``schedule``); "" for jobs run only on demand
+    schedule: str = ""
 
 
 @dataclass
@@ -104,11 +110,11 @@ def _option_args(name: str, value: Any) -> list[str]:
         for item in value:
             if isinstance(item, dict | list) or item is None:
                 raise ValueError("a list of plain values")
-            args += [flag, str(item)]
+            args.append(f"{flag}={item}")  # with '=': a value may start with '-'
         return args
     if isinstance(value, dict):
         raise ValueError("a plain value or a list")
-    return [flag, str(value)]
+    return [f"{flag}={value}"]
 
 
 def jobs_of(config: Config, validate: Callable[[str, list[str]], None]) -> list[Job]:
@@ -124,7 +130,8 @@ def jobs_of(config: Config, validate: Callable[[str, list[str]], None]) -> list[
         reader = _JobReader(config.path, index, data, items[index] if index < len(items) else sequence)
         job = reader.job(validate)
         if job.name in names:
-            raise reader.error("name", f"job {job.name!r} is already defined (jobs[{names[job.name]}])")
+            message = f"job {job.name!r} is already defined (jobs[{names[job.name]}])"
+            raise reader.error("name", message, reader.at("name"))
         names[job.name] = index
         jobs.append(job)
     return jobs
@@ -134,9 +141,16 @@ class _JobReader:
     """One ``jobs:`` entry with its YAML node, for messages that name the line of the key at fault."""
 
     def __init__(self, path: str, index: int, data: Any, node: Any) -> None:
+        from yaml.nodes import MappingNode
+
         self.path, self.data, self.node = path, data, node
         self.where = f"jobs[{index}]"
-        self.keys = {str(k.value): (k, v) for k, v in getattr(node, "value", []) if hasattr(k, "value")}
+        pairs = node.value if isinstance(node, MappingNode) else []
+        self.keys = {str(k.value): (k, v) for k, v in pairs}
+
+    def at(self, key: str) -> Any:
+        """The node of ``key``'s value (its line is the one to name), or None."""
+        return self.keys.get(key, (None, None))[1]
 
     def error(self, key: str, message: str, at: Any = None) -> ConfigError:
         keypath = f"{self.where}.{key}" if key else self.where
@@ -146,10 +160,10 @@ class _JobReader:
         value = self.data.get(key)
         if value is None:
             if required:
-                raise self.error(key, "missing")
+                raise self.error(key, "missing", self.at(key))
             return ""
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.error(key, "expected a string", self.keys.get(key, (None, None))[1])
+            raise self.error(key, "expected a string", self.at(key))
         return str(value)
 
     def job(self, validate: Callable[[str, list[str]], None]) -> Job:
@@ -162,32 +176,45 @@ class _JobReader:
                 )
         name = self.text("name")
         if not _NAME.fullmatch(name):
-            raise self.error("name", f"invalid job name {name!r}: letters, digits, '_', '.', '-'")
+            raise self.error(
+                "name", f"invalid job name {name!r}: letters, digits, '_', '.', '-'", self.at("name")
+            )
         mode = self.text("mode")
         if mode not in MODES:
-            raise self.error("mode", f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+            raise self.error("mode", f"unknown mode {mode!r} (one of {', '.join(MODES)})", self.at("mode"))
         argv = [mode, self.text("source"), self.text("dest")]
         keep = self.data.get("keep")
         if mode == "backup":
             if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-                raise self.error("keep", "a backup job needs keep: N (how many snapshots, at least 1)")
-            argv += ["--keep", str(keep)]
+                message = "a backup job needs keep: N (how many snapshots, at least 1)"
+                raise self.error("keep", message, self.at("keep"))
+            argv.append(f"--keep={keep}")
         elif keep is not None:
-            raise self.error("keep", "only backup jobs keep snapshots")
-        rules = self.data.get("filters") or []
+            raise self.error("keep", "only backup jobs keep snapshots", self.at("keep"))
+        rules = self.data.get("filters", [])
+        if rules is None:
+            rules = []
         if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
-            raise self.error("filters", "expected a list of filter rules ('- *.tmp', '+ **')")
-        for rule in rules:
-            argv += ["--filter", rule]
-        options = self.data.get("options") or {}
+            raise self.error(
+                "filters", "expected a list of filter rules ('- *.tmp', '+ **')", self.at("filters")
+            )
+        problem = _filter_problem(rules)
+        if problem:
+            raise self.error("filters", problem, self.at("filters"))
+        argv += [f"--filter={rule}" for rule in rules]
+        options = self.data.get("options", {})
+        if options is None:
+            options = {}
         if not isinstance(options, dict):
-            raise self.error("options", "expected a mapping of flag names to values")
+            raise self.error("options", "expected a mapping of flag names to values", self.at("options"))
         options_node = self.keys.get("options", (None, None))[1]
         option_keys = {str(k.value): k for k, _ in getattr(options_node, "value", None) or []}
         for key, value in options.items():
             at = option_keys.get(str(key))
             if str(key).replace("-", "_") in _WHOLE_RUN:
                 raise self.error(f"options.{key}", "set for the whole run (jobs run --...), not per job", at)
+            if str(key).replace("-", "_") in _JOB_KEYS:
+                raise self.error(f"options.{key}", f"a key of the job itself ({key}: ...), not an option", at)
             try:
                 extra = _option_args(str(key), value)
                 validate(mode, [*argv, *extra])
@@ -198,14 +225,36 @@ class _JobReader:
             validate(mode, argv)
         except ValueError as exc:
             raise self.error("", str(exc)) from None
-        return Job(name, mode, argv[1], argv[2], tuple(argv), self.text("description", required=False))
+        schedule = self.text("schedule", required=False)
+        if schedule:
+            from .schedule import parse_schedule
+
+            try:
+                parse_schedule(schedule)
+            except ValueError as exc:
+                raise self.error("schedule", str(exc), self.keys.get("schedule", (None, None))[1]) from None
+        description = self.text("description", required=False)
+        return Job(name, mode, argv[1], argv[2], tuple(argv), description, schedule)
+
+
+def _filter_problem(rules: Sequence[str]) -> str:
+    """Why the filter rules cannot be used ("" when they can): found when the config loads, not when
+    the job runs."""
+    from filters import Filter, FilterError, FilterOptions
+
+    try:
+        Filter(FilterOptions(filter_rules=tuple(rules)))
+    except FilterError as exc:
+        return str(exc)
+    return ""
 
 
 def worst_exit_code(codes: Sequence[int]) -> int:
     """The most serious of the jobs' exit codes (rclone's table: a fatal error outranks a usage error,
-    which outranks any other failure; "nothing transferred" is the least)."""
+    which outranks any other failure; "nothing transferred" is the least). A code outside the table
+    ranks as 1; among equals the larger code wins, so the order of the jobs does not matter."""
     rank = {code: i for i, code in enumerate(_SEVERITY)}
-    return max(codes, key=lambda c: rank.get(c, rank[1]), default=0)
+    return max(codes, key=lambda c: (rank.get(c, rank[1]), c), default=0)
 
 
 def json_report(results: Sequence[JobResult], exit_code: int, started: float) -> str:
@@ -241,24 +290,29 @@ def junit_xml(results: Sequence[JobResult]) -> str:
             f"{r.mode} {shown_location(r.source)} -> {shown_location(r.dest)}: {r.transfers} transferred, "
             f"{r.bytes} bytes, {r.checks} checked, {r.deletes} deleted, {r.error_count} errors"
         )
-        ET.SubElement(case, "system-out").text = summary
+        ET.SubElement(case, "system-out").text = _xml_text(summary)
         if r.status != "ok":
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=r.errors[-1] if r.errors else f"exit code {r.exit_code}",
+                message=_xml_text(r.errors[-1] if r.errors else f"exit code {r.exit_code}"),
                 type=f"exit {r.exit_code}",
             )
-            failure.text = "\n".join(r.errors)
+            failure.text = _xml_text("\n".join(r.errors))
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def write_report(path: str, text: str) -> None:
-    """A report file, replaced atomically (0600: like every file syncer writes)."""
+    """A report file, replaced atomically (0600: like every file syncer writes). A name that is not
+    valid UTF-8 (quoted in an error line) is written with backslash escapes."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_private(target, text)
+    write_private(target, text.encode("utf-8", "backslashreplace"))
 
 
 def by_name(jobs: Sequence[Job], names: Sequence[str]) -> list[Job]:

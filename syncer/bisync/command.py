@@ -23,6 +23,7 @@ from ..bwlimit import BandwidthLimit
 from ..compare import CompareOptions, common_hash, effective_window
 from ..debris import Disposal, DisposalMode
 from ..errors import SafetyAbort, UsageError
+from ..interrupts import interrupt_sets
 from ..progress import Reporter
 from ..runtime import Runtime
 from .deltas import CompareSpec, renames, side_deltas
@@ -31,7 +32,7 @@ from .propagate import Propagation, propagate
 from .reconcile import ConflictOptions, Plan, content_candidates, reconcile, resync_plan
 from .safety import access_problem, safety_problems
 from .state import PairState
-from .watch import Watcher, WatchTiming, interrupt_sets
+from .watch import Watcher, WatchTiming
 
 __all__ = ["BisyncOptions", "run_bisync"]
 

@@ -13,19 +13,17 @@ exits cleanly; the state records exactly what was done. A second Ctrl-C interrup
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from types import FrameType
 
 from backends import Backend
 from backends.errors import BackendError
 
 from ..debris import DEBRIS_DIR
 
-__all__ = ["WatchTiming", "Watcher", "interrupt_sets"]
+__all__ = ["WatchTiming", "Watcher"]
 
 log = logging.getLogger("syncer.bisync")
 
@@ -104,23 +102,3 @@ class Watcher:
             if not self.stop.is_set():
                 return sides
         return None
-
-
-def interrupt_sets(stop: threading.Event) -> Callable[[], None]:
-    """Make Ctrl-C set ``stop`` (a second one raises KeyboardInterrupt); returns what restores the old
-    handler. Only possible from the main thread; elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        log.warning("Stopping after the action in hand (Ctrl-C again to stop at once)")
-        stop.set()
-
-    previous = signal.signal(signal.SIGINT, handler)
-
-    def restore() -> None:
-        signal.signal(signal.SIGINT, previous)
-
-    return restore
