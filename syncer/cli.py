@@ -592,13 +592,24 @@ def _log_level(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _run_config_command(args: argparse.Namespace, path: Any, config: Any, out: Any) -> None:
+def _run_config_command(args: argparse.Namespace, path: Any, config: Any, setting: Setting) -> None:
+    out = setting.out
     if args.config_command == "path":
         out.write(f"{path}\n")
         return
     if args.config_command == "check":
+        from .config_loader import Validator
+        from .job_runner import _validator
+        from .jobs import jobs_of
+
+        jobs = jobs_of(
+            config, _validator(), Validator(config.path, setting.env, setting.registry).interpolate
+        )
         count = len(config.remotes)
-        out.write(f"{path}: OK ({count} remote{'s' if count != 1 else ''})\n")
+        counted = f"{count} remote{'s' if count != 1 else ''}"
+        if jobs:
+            counted += f", {len(jobs)} job{'s' if len(jobs) != 1 else ''}"
+        out.write(f"{path}: OK ({counted})\n")
         return
     import yaml
 
@@ -947,7 +958,7 @@ def _run(args: argparse.Namespace, registry: Any, backend_flags: Mapping[str, An
     set_level(LEVELS[options.log_level])
     out = sys.stdout
     if args.command == "config":
-        _run_config_command(args, path, config, out)
+        _run_config_command(args, path, config, Setting(config, env, registry, backend_flags, out))
         return 0
     if args.command == "version":
         out.write(_version_text())

@@ -67,8 +67,10 @@ def _validator() -> Any:
 
 
 def run_jobs_command(args: argparse.Namespace, setting: Setting) -> int:
+    from .config_loader import Validator
+
     config, out = setting.config, setting.out
-    jobs = jobs_of(config, _validator())
+    jobs = jobs_of(config, _validator(), Validator(config.path, setting.env, setting.registry).interpolate)
     if args.jobs_command == "list":
         for job in jobs:
             about = f"  # {job.description}" if job.description else ""

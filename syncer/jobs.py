@@ -117,9 +117,20 @@ def _option_args(name: str, value: Any) -> list[str]:
     return [f"{flag}={value}"]
 
 
-def jobs_of(config: Config, validate: Callable[[str, list[str]], None]) -> list[Job]:
+#: ``expand(text, node, keypath)``: ``${VAR}`` replaced from the environment (ConfigError when unset)
+Expand = Callable[[str, Any, str], str]
+
+
+def _verbatim(text: str, node: Any, keypath: str) -> str:
+    return text
+
+
+def jobs_of(
+    config: Config, validate: Callable[[str, list[str]], None], expand: Expand = _verbatim
+) -> list[Job]:
     """The config's jobs, checked. ``validate(mode, argv)`` raises ValueError (with the parser's message)
-    for an argument list the command refuses. ConfigError names the file, line and key of any problem."""
+    for an argument list the command refuses; ``expand`` fills in ``${VAR}`` in the jobs' strings, as in
+    the rest of the file. ConfigError names the file, line and key of any problem."""
     if config.jobs is None:
         return []
     sequence = config.nodes.get("jobs")
@@ -127,7 +138,9 @@ def jobs_of(config: Config, validate: Callable[[str, list[str]], None]) -> list[
     jobs: list[Job] = []
     names: dict[str, int] = {}
     for index, data in enumerate(config.jobs):
-        reader = _JobReader(config.path, index, data, items[index] if index < len(items) else sequence)
+        reader = _JobReader(
+            config.path, index, data, items[index] if index < len(items) else sequence, expand
+        )
         job = reader.job(validate)
         if job.name in names:
             message = f"job {job.name!r} is already defined (jobs[{names[job.name]}])"
@@ -140,10 +153,10 @@ def jobs_of(config: Config, validate: Callable[[str, list[str]], None]) -> list[
 class _JobReader:
     """One ``jobs:`` entry with its YAML node, for messages that name the line of the key at fault."""
 
-    def __init__(self, path: str, index: int, data: Any, node: Any) -> None:
+    def __init__(self, path: str, index: int, data: Any, node: Any, expand: Expand) -> None:
         from yaml.nodes import MappingNode
 
-        self.path, self.data, self.node = path, data, node
+        self.path, self.data, self.node, self.expand = path, data, node, expand
         self.where = f"jobs[{index}]"
         pairs = node.value if isinstance(node, MappingNode) else []
         self.keys = {str(k.value): (k, v) for k, v in pairs}
@@ -164,7 +177,7 @@ class _JobReader:
             return ""
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise self.error(key, "expected a string", self.at(key))
-        return str(value)
+        return self.expand(str(value), self.at(key), f"{self.where}.{key}")
 
     def job(self, validate: Callable[[str, list[str]], None]) -> Job:
         if not isinstance(self.data, dict):
@@ -198,6 +211,7 @@ class _JobReader:
             raise self.error(
                 "filters", "expected a list of filter rules ('- *.tmp', '+ **')", self.at("filters")
             )
+        rules = [self.expand(rule, self.at("filters"), f"{self.where}.filters") for rule in rules]
         problem = _filter_problem(rules)
         if problem:
             raise self.error("filters", problem, self.at("filters"))
@@ -215,6 +229,13 @@ class _JobReader:
                 raise self.error(f"options.{key}", "set for the whole run (jobs run --...), not per job", at)
             if str(key).replace("-", "_") in _JOB_KEYS:
                 raise self.error(f"options.{key}", f"a key of the job itself ({key}: ...), not an option", at)
+            if isinstance(value, str):
+                value = self.expand(value, at, f"{self.where}.options.{key}")
+            elif isinstance(value, list):
+                value = [
+                    self.expand(v, at, f"{self.where}.options.{key}") if isinstance(v, str) else v
+                    for v in value
+                ]
             try:
                 extra = _option_args(str(key), value)
                 validate(mode, [*argv, *extra])

@@ -136,7 +136,7 @@ def test_the_example_config_is_valid(run, tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[2] / "config.example.yaml"
     proc = run("config", "check", "--config", example, env={"ARCHIVE_DIR": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == f"{example}: OK (4 remotes)\n"
+    assert proc.stdout == f"{example}: OK (4 remotes, 2 jobs)\n"
     missing = run("config", "check", "--config", example)
     assert missing.returncode == 2
     assert "ARCHIVE_DIR" in missing.stderr

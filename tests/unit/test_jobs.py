@@ -837,3 +837,39 @@ def test_by_name_with_no_jobs_says_none() -> None:
 def test_shown_location(spec: str, shown: str) -> None:
     assert shown_location(spec) == shown
     assert "SeCrEtKeY123" not in shown_location(spec)
+
+
+def test_environment_variables_are_filled_in_as_everywhere_in_the_file(tmp_path: Path) -> None:
+    from syncer.config_loader import Validator
+
+    text = yaml_text(
+        """
+        jobs:
+          - name: a
+            mode: sync
+            source: ${DATA}/photos
+            dest: remote:${WHERE}
+            filters: ["- ${SKIP}"]
+            options:
+              exclude: ["${SKIP}.bak"]
+              suffix: $${literal}
+        """
+    )
+    env = {"DATA": "/srv", "WHERE": "backup", "SKIP": "*.tmp"}
+    config = load_config(_written(tmp_path, text), env, default_registry())
+    (job,) = jobs_of(config, _validator(), Validator(config.path, env, default_registry()).interpolate)
+    assert job.argv == (
+        "sync", "/srv/photos", "remote:backup",
+        "--filter=- *.tmp", "--exclude=*.tmp.bak", "--suffix=${literal}",
+    )  # fmt: skip
+    missing = {k: v for k, v in env.items() if k != "WHERE"}
+    with pytest.raises(ConfigError) as info:
+        jobs_of(config, _validator(), Validator(config.path, missing, default_registry()).interpolate)
+    assert str(info.value).startswith(f"{config.path}:{line_of(text, 'dest:')}: jobs[0].dest: ")
+    assert "'WHERE' is not set" in str(info.value)
+
+
+def _written(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
