@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from backends import Backend, Entry
 from backends import paths as rpaths
-from backends.errors import BackendError, NotFound
+from backends.errors import BackendError, DirNotFound, NotFound
 
 from .compare import CompareOptions, Verdict, decide, effective_window
 from .debris import DEBRIS_DIR, Disposal, DisposalMode
@@ -142,9 +142,12 @@ def run_backup(rt: Runtime, src_spec: str, dst_spec: str, options: BackupOptions
     src = rt.open(src_spec)
     dst = rt.writable(rt.open(dst_spec))
     name = _name_of(src, options)
-    with rt.located(src):
-        if not src.stat("").is_dir:
-            raise UsageError(f"{src.describe()} is not a directory")
+    try:
+        with rt.located(src):
+            if not src.stat("").is_dir:
+                raise UsageError(f"{src.describe()} is not a directory")
+    except NotFound as exc:
+        raise DirNotFound(path=src.describe()) from exc
     dst.mkdir("")
     existing = snapshots_of(_listing(dst), name)
     complete = [s for s in existing if s.complete]

@@ -75,6 +75,9 @@ def test_backup_needs_keep_and_dry_run_changes_nothing(run: Runner, tmp_path: Pa
     dst = tmp_path / "backups"
     missing = run("backup", source, dst)
     assert missing.returncode == 2 and "--keep" in missing.stderr
+    nowhere = run("backup", tmp_path / "no-such-folder", dst, "--keep", "2")
+    assert nowhere.returncode == 3 and "directory not found" in nowhere.stderr
+    assert len(nowhere.stderr.strip().splitlines()) == 1
     dry = run("--dry-run", "backup", source, dst, "--keep", "2")
     assert dry.returncode == 0, dry.stderr
     assert not dst.exists() or not any(dst.iterdir())
