@@ -47,22 +47,15 @@ class Propagation:
     cancel: Event | None = None
 
 
+@dataclass
 class _Runner:
-    def __init__(
-        self,
-        sides: Mapping[int, Backend],
-        listings: Mapping[int, SideListing],
-        state: PairState,
-        options: Propagation,
-        stats: Stats,
-    ) -> None:
-        self.sides, self.listings, self.state, self.options, self.stats = (
-            sides,
-            listings,
-            state,
-            options,
-            stats,
-        )
+    """One propagation: the two sides, their listings (for hashes), the state it records into."""
+
+    sides: Mapping[int, Backend]
+    listings: Mapping[int, SideListing]
+    state: PairState
+    options: Propagation
+    stats: Stats
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
