@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,11 +42,13 @@ def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: Sync
     window = effective_window(compare, src.features, dst.features)
     hash_kind = common_hash(src.features, dst.features)
     if compare.checksum and hash_kind is None:
-        offered = [", ".join(sorted(b.features.hashes)) or "none" for b in (src, dst)]
-        raise UsageError(
-            f"--checksum: {src.describe()} and {dst.describe()} have no hash in common "
-            f"({offered[0]} vs {offered[1]})"
+        # rclone's behaviour: a notice, then sizes only (MEGA offers no hash a local disk could match)
+        log.warning(
+            "--checksum is in use but %s and %s have no hashes in common; falling back to --size-only",
+            src.describe(),
+            dst.describe(),
         )
+        compare = dataclasses.replace(compare, checksum=False, size_only=True)
     planner = Planner(
         PlanOptions(
             mode=mode,

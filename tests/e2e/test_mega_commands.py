@@ -163,3 +163,16 @@ def test_move_up_and_check_both_ways(mega: Mega, tmp_path: Path) -> None:
     checked = mega.run("check", "emu:mv", down, "--download")
     assert checked.returncode == 1
     assert "a.txt" in checked.stderr
+
+
+def test_checksum_without_a_shared_hash_falls_back_to_sizes(mega: Mega, tmp_path: Path) -> None:
+    # MEGA offers no hash a local disk could match: rclone's notice, then sizes only
+    source = build_tree(tmp_path / "src", {"a.txt": b"alpha", "b.txt": b"bravo"})
+    done = mega.run("copy", "--checksum", source.root, "emu:sums", "-v")
+    assert done.returncode == 0, done.stderr
+    assert "falling back to --size-only" in done.stderr
+    assert {p for p, i in lsjson(mega.run, "emu:sums").items() if not i["IsDir"]} == {"a.txt", "b.txt"}
+    (source.root / "a.txt").write_bytes(b"ALPHA")  # same size, new content: sizes alone cannot tell
+    again = mega.run("copy", "--checksum", source.root, "emu:sums", "-v")
+    assert again.returncode == 0, again.stderr
+    assert "Copied" not in again.stderr
