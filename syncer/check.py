@@ -9,13 +9,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TextIO
 
-from backends import Backend, Entry, HashType
-from backends.base import BLOCK_SIZE
+from backends import Backend, HashType
 from backends.errors import BackendError
 
 from .compare import common_hash
 from .debris import DEBRIS_DIR
 from .march import Match, march
+from .operations import same_bytes
 from .parallel import run_parallel
 from .runtime import Runtime
 
@@ -41,17 +41,6 @@ class CheckOptions:
     error: str | None = None
 
 
-def _same_bytes(src: Backend, a: Entry, dst: Backend, b: Entry) -> bool:
-    with src.open_read(a) as left, dst.open_read(b) as right:
-        while True:
-            block = left.read(BLOCK_SIZE)
-            other = right.read(len(block)) if block else right.read(1)
-            if block != other:
-                return False
-            if not block:
-                return True
-
-
 def _compare(src: Backend, dst: Backend, match: Match, options: CheckOptions, kind: HashType | None) -> str:
     """The outcome marker and, for a difference, why (``"* sizes differ"``)."""
     a, b = match.src, match.dst
@@ -61,7 +50,7 @@ def _compare(src: Backend, dst: Backend, match: Match, options: CheckOptions, ki
     if options.size_only:
         return MATCH
     if options.download:
-        return MATCH if _same_bytes(src, a, dst, b) else f"{DIFFER} contents differ"
+        return MATCH if same_bytes(src, a, dst, b) else f"{DIFFER} contents differ"
     if kind is None:
         return MATCH
     if src.hash(a, kind) != dst.hash(b, kind):

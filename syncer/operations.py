@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from backends import Backend, Entry
 from backends import paths as rpaths
-from backends.base import BinaryReader
+from backends.base import BLOCK_SIZE, BinaryReader, read_exactly
 from backends.errors import IntegrityError
 
 from .bwlimit import BandwidthLimit
 from .compare import common_hash
 
-__all__ = ["Metered", "copy_file", "move_file", "shared_backend"]
+__all__ = ["Metered", "copy_file", "move_file", "overlaps", "same_bytes", "shared_backend"]
 
 log = logging.getLogger("syncer.operations")
 
@@ -34,6 +34,22 @@ def shared_backend(src: Backend, dst: Backend) -> tuple[Backend, str, str] | Non
     else:
         shared = src.with_root(common)
     return shared, shared.path_of_root(src.root), shared.path_of_root(dst.root)
+
+
+def overlaps(a: Backend, b: Backend) -> bool:
+    """Whether one root lies within the other on the same store."""
+    common = a.common_root(b)
+    return common is not None and common in (a.root, b.root)
+
+
+def same_bytes(src: Backend, a: Entry, dst: Backend, b: Entry) -> bool:
+    """Whether two files hold the same bytes, both read to their ends (a whole MEGA file is MAC-checked).
+    A reader may return fewer bytes than asked, so the second is read to the first's block length."""
+    with src.open_read(a) as left, dst.open_read(b) as right:
+        while block := left.read(BLOCK_SIZE):
+            if read_exactly(right, len(block)) != block:
+                return False
+        return not right.read(1)
 
 
 class Metered:

@@ -16,6 +16,7 @@ from .debris import DEBRIS_DIR, Disposal, DisposalMode, cleanup_debris
 from .errors import ExitCode, SafetyAbort, UsageError
 from .executor import ExecOptions, execute
 from .march import Match, march
+from .operations import overlaps
 from .options import SyncOptions
 from .plan import Copy, Mode, Plan, Planner, PlanOptions, plan_all
 from .progress import Reporter
@@ -85,16 +86,10 @@ def make_plan(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: Sync
     return planner.finish()
 
 
-def _overlap(a: Backend, b: Backend) -> bool:
-    """Whether one root lies within the other on the same store."""
-    common = a.common_root(b)
-    return common is not None and common in (a.root, b.root)
-
-
 def _disposal(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: SyncOptions) -> Disposal:
     if options.backup_dir or options.suffix:
         backup = rt.open(options.backup_dir) if options.backup_dir else None
-        if backup is not None and (_overlap(backup, dst) or _overlap(backup, src)):
+        if backup is not None and (overlaps(backup, dst) or overlaps(backup, src)):
             raise UsageError(f"--backup-dir {options.backup_dir} must not overlap the source or destination")
         return Disposal(DisposalMode.BACKUP, backup=backup, suffix=options.suffix, day=Disposal.today())
     if options.hard_delete or mode is not Mode.SYNC:

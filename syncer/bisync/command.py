@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from backends import Backend, Entry, HashType
-from backends.base import BLOCK_SIZE, read_exactly
 from backends.errors import BackendError
 
 from ..bwlimit import BandwidthLimit
@@ -24,6 +23,7 @@ from ..compare import CompareOptions, common_hash, effective_window
 from ..debris import Disposal, DisposalMode
 from ..errors import SafetyAbort, UsageError
 from ..interrupts import interrupt_sets
+from ..operations import overlaps, same_bytes
 from ..progress import Reporter
 from ..runtime import Runtime
 from .deltas import CompareSpec, renames, side_deltas
@@ -67,20 +67,10 @@ def _identity(backend: Backend) -> str:
     return backend.describe() if backend.name else os.path.abspath(backend.describe())
 
 
-def _overlap(a: Backend, b: Backend) -> bool:
-    common = a.common_root(b)
-    return common is not None and common in (a.root, b.root)
-
-
 def _hash_kind(backend: Backend, other: Backend) -> HashType | None:
-    """The hash a side is compared with under ``--compare checksum``: one both sides share, else its own."""
-    shared = common_hash(backend.features, other.features)
-    if shared is not None:
-        return shared
-    for kind in (HashType.SHA256, HashType.SHA1, HashType.MD5):
-        if kind in backend.features.hashes:
-            return kind
-    return None
+    """The hash a side is compared with under ``--compare checksum``: one both sides share, else its own
+    strongest."""
+    return common_hash(backend.features, other.features) or common_hash(backend.features, backend.features)
 
 
 def _list_both(rt: Runtime, sides: dict[int, Backend], options: BisyncOptions) -> dict[int, SideListing]:
@@ -110,11 +100,7 @@ def _same_bytes(one: Backend, first: Entry, two: Backend, second: Entry) -> bool
         hash1, hash2 = one.hash(first, kind), two.hash(second, kind)
         if hash1 and hash2:
             return hash1 == hash2
-    with one.open_read(first) as a, two.open_read(second) as b:
-        while block := a.read(BLOCK_SIZE):
-            if read_exactly(b, len(block)) != block:
-                return False
-        return not b.read(1)
+    return same_bytes(one, first, two, second)
 
 
 def _same_content(
@@ -162,7 +148,7 @@ def _describe(plan: Plan, sides: dict[int, Backend]) -> list[str]:
 def run_bisync(rt: Runtime, path1: str, path2: str, options: BisyncOptions) -> int:
     """The bisync command; returns its exit code (errors were logged as they happened)."""
     sides = {1: rt.writable(rt.open(path1)), 2: rt.writable(rt.open(path2))}
-    if _overlap(sides[1], sides[2]):
+    if overlaps(sides[1], sides[2]):
         raise UsageError(
             f"{sides[1].describe()} and {sides[2].describe()} overlap: bisync needs two separate trees"
         )

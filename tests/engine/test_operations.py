@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 
+from backends.base import Target
 from backends.memory import MemoryBackend, MemoryStore
-from syncer.operations import copy_file, move_file, shared_backend
+from syncer.operations import copy_file, move_file, same_bytes, shared_backend
 
 MTIME = 1_700_000_000_123_456_789
 
@@ -66,3 +67,29 @@ def test_serial_io_backends_get_one_worker_unless_a_count_was_given(tmp_path) ->
     assert rt.workers(4, local, memory) == 4  # a side gains from threads
     rt.workers_given = True
     assert rt.workers(4, local, local) == 4
+
+
+class _Dribble(io.BytesIO):
+    """A reader that returns at most 3 bytes per call, as a network reader may."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        return super().read(3 if size is None or size < 0 else min(size, 3))
+
+
+class _DribblingMemory(MemoryBackend):
+    def open_read(self, target: Target, offset: int = 0, length: int | None = None) -> io.BytesIO:
+        return _Dribble(super().open_read(target, offset, length).getvalue())
+
+
+def test_same_bytes_reads_whole_blocks_from_a_reader_that_returns_few_bytes() -> None:
+    store = MemoryStore()
+    plain, dribbling = MemoryBackend("m", "a", store=store), _DribblingMemory("m", "b", store=store)
+    data = bytes(range(256)) * 40
+    for backend in (plain, dribbling):
+        backend.put("f", io.BytesIO(data), size=len(data), mtime_ns=MTIME)
+    plain.put("g", io.BytesIO(data[:-1] + b"!"), size=len(data), mtime_ns=MTIME)
+    plain.put("short", io.BytesIO(data[:-1]), size=len(data) - 1, mtime_ns=MTIME)
+    assert same_bytes(plain, plain.stat("f"), dribbling, dribbling.stat("f"))
+    assert not same_bytes(plain, plain.stat("g"), dribbling, dribbling.stat("f"))
+    assert not same_bytes(plain, plain.stat("short"), dribbling, dribbling.stat("f"))
+    assert not same_bytes(dribbling, dribbling.stat("f"), plain, plain.stat("short"))
