@@ -16,6 +16,7 @@ Each run builds ``DST/<name>_bk_<YYYYMMDDhhmmss>`` (UTC):
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import logging
 import re
 import time
@@ -27,7 +28,7 @@ from backends import paths as rpaths
 from backends.errors import BackendError, DirNotFound, NotFound
 
 from .compare import CompareOptions, Verdict, decide, effective_window
-from .debris import DEBRIS_DIR, Disposal, DisposalMode
+from .debris import DEBRIS_DIR, Disposal
 from .errors import UsageError
 from .options import SyncOptions
 from .plan import Mode
@@ -194,25 +195,16 @@ def run_backup(rt: Runtime, src_spec: str, dst_spec: str, options: BackupOptions
 
 
 def _sync_into(rt: Runtime, src: Backend, dst: Backend, work: str, options: SyncOptions) -> int:
-    """A sync of SRC into the working folder: what it removes or replaces there is gone for good (an
-    older snapshot holds it), so nothing goes to a debris folder inside a snapshot."""
-    from .executor import ExecOptions, execute
-    from .sync_commands import make_plan
+    """A sync of SRC into the working folder, as ``syncer sync`` does it (retries, progress), except that
+    what it removes or replaces there is gone for good: an older snapshot holds it, so nothing goes to a
+    debris or backup folder, and a sync that copied nothing (all taken from the last snapshot) succeeded."""
+    from .sync_commands import transfer
 
     target = dst.with_root(rpaths.join(dst.root, work) if dst.root else work)
-    plan = make_plan(rt, src, target, Mode.SYNC, options)
-    execute(
-        plan,
-        src,
-        target,
-        ExecOptions(
-            transfers=rt.workers(options.transfers, src, target),
-            disposal=Disposal(DisposalMode.HARD),
-            low_level_retries=options.low_level_retries,
-        ),
-        rt.stats,
+    inside = dataclasses.replace(
+        options, hard_delete=True, backup_dir=None, suffix="", debris_keep_s=None, error_on_no_transfer=False
     )
-    return rt.stats.exit_code()
+    return transfer(rt, src, target, Mode.SYNC, inside)
 
 
 def list_snapshots(rt: Runtime, dst_spec: str, name: str) -> list[tuple[Snapshot, int, int]]:

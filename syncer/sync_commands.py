@@ -22,7 +22,7 @@ from .plan import Copy, Mode, Plan, Planner, PlanOptions, plan_all
 from .progress import Reporter
 from .runtime import Runtime
 
-__all__ = ["run_transfer"]
+__all__ = ["run_transfer", "transfer"]
 
 log = logging.getLogger("syncer")
 
@@ -109,6 +109,11 @@ def run_transfer(rt: Runtime, src_spec: str, dst_spec: str, mode: Mode, options:
     dst = rt.writable(rt.open(dst_spec))
     if mode is Mode.MOVE:
         rt.writable(src)
+    return transfer(rt, src, dst, mode, options)
+
+
+def transfer(rt: Runtime, src: Backend, dst: Backend, mode: Mode, options: SyncOptions) -> int:
+    """copy/sync/move between two opened backends (``backup`` syncs into its snapshots through this)."""
     disposal = _disposal(rt, src, dst, mode, options)
     exec_options = ExecOptions(
         limit=BandwidthLimit(options.bwlimit) if options.bwlimit else None,
