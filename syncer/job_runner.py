@@ -57,9 +57,13 @@ class _ErrorLines(logging.Handler):
 def _validator() -> Any:
     from .cli import build_parser
 
+    parsers: dict[str, argparse.ArgumentParser] = {}  # one per command: jobs check every option with it
+
     def validate(mode: str, argv: list[str]) -> None:
+        if mode not in parsers:
+            parsers[mode] = build_parser(only=mode)
         try:
-            build_parser(only=mode).parse_args(argv)
+            parsers[mode].parse_args(argv)
         except UsageError as exc:
             raise ValueError(str(exc).split(" (see '")[0]) from None
 
